@@ -1,0 +1,239 @@
+/*
+ * Option table and parser. Policy: an unknown key is reported and ignored; a
+ * bad value is reported and the option keeps its documented default; values
+ * that are adjusted (rounded) are reported with the value used.
+ */
+#include "core/cmdline.h"
+#include "core/fmt.h"
+#include "core/layout.h"
+#include "core/libc.h"
+#include "core/log.h"
+#include <stddef.h>
+
+#define MIB (1024ULL * 1024)
+#define VALUE_MAX 64
+
+struct cmdline_opt {
+    const char *key;
+    const char *syntax;
+    const char *def;
+    const char *help;
+    /* Returns NULL on success or a reason; may write a note about an adjustment. */
+    const char *(*parse)(const char *val, struct vsb_config *cfg, char *note, size_t notelen);
+    bool flag;          /* takes no value */
+};
+
+static bool parse_u64(const char **p, uint64_t *out)
+{
+    uint64_t v = 0;
+    const char *s = *p;
+    if (*s < '0' || *s > '9')
+        return false;
+    for (; *s >= '0' && *s <= '9'; s++) {
+        if (v > (UINT64_MAX - 9) / 10)
+            return false;
+        v = v * 10 + (uint64_t)(*s - '0');
+    }
+    *p = s;
+    *out = v;
+    return true;
+}
+
+static const char *opt_mem(const char *val, struct vsb_config *cfg, char *note, size_t notelen)
+{
+    uint64_t v, mul = 1;
+    const char *p = val;
+    if (!parse_u64(&p, &v))
+        return "not a size (write e.g. 128M or 1G)";
+    switch (*p) {
+    case 'k': case 'K': mul = 1024; p++; break;
+    case 'm': case 'M': mul = MIB; p++; break;
+    case 'g': case 'G': mul = 1024 * MIB; p++; break;
+    default: break;
+    }
+    if (*p)
+        return "not a size (write e.g. 128M or 1G)";
+    if (v > UINT64_MAX / mul)
+        return "size too large";
+    v *= mul;
+    if (v < REGION_MIN_MIB * MIB)
+        return "below the minimum of " "32M";
+    if (v > REGION_MAX_MIB * MIB)
+        return "above the maximum of " "2048M";
+    uint64_t rounded = (v + LARGE_PAGE_SIZE - 1) & ~(LARGE_PAGE_SIZE - 1);
+    if (rounded != v)
+        fmt_snprintf(note, notelen, "rounded up to %lluM (2 MiB pages)",
+                     (unsigned long long)(rounded / MIB));
+    cfg->region_size = rounded;
+    return NULL;
+}
+
+static const char *opt_console(const char *val, struct vsb_config *cfg, char *note, size_t notelen)
+{
+    static const struct { const char *name; unsigned bit; } outs[] = {
+        { "com1", CON_COM1 }, { "com2", CON_COM2 }, { "com3", CON_COM3 },
+        { "com4", CON_COM4 }, { "e9", CON_E9 },
+    };
+    unsigned mask = 0;
+    const char *p = val;
+    (void)note, (void)notelen;
+    while (*p) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        bool found = false;
+        for (size_t i = 0; i < sizeof(outs) / sizeof(outs[0]); i++)
+            if (strlen(outs[i].name) == len && !strncmp(p, outs[i].name, len)) {
+                mask |= outs[i].bit;
+                found = true;
+            }
+        if (!found)
+            return "unknown output (use com1..com4 and e9, comma-separated)";
+        p += len + (end ? 1 : 0);
+    }
+    if (!mask)
+        return "no output given";
+    cfg->console = mask;
+    return NULL;
+}
+
+static const char *opt_smp(const char *val, struct vsb_config *cfg, char *note, size_t notelen)
+{
+    uint64_t v;
+    const char *p = val;
+    (void)note, (void)notelen;
+    if (!parse_u64(&p, &v) || *p)
+        return "not a number";
+    if (v < 1 || v > MAX_CPUS)
+        return "out of range 1..64";
+    cfg->max_cpus = (unsigned)v;
+    return NULL;
+}
+
+static const char *opt_selftest(const char *val, struct vsb_config *cfg, char *note, size_t notelen)
+{
+    (void)note, (void)notelen;
+    if (!strcmp(val, "exception"))
+        cfg->selftest = SELFTEST_EXCEPTION;
+    else if (!strcmp(val, "none"))
+        cfg->selftest = SELFTEST_NONE;
+    else
+        return "unknown self-test (exception, none)";
+    return NULL;
+}
+
+static const char *opt_help(const char *val, struct vsb_config *cfg, char *note, size_t notelen)
+{
+    (void)val, (void)note, (void)notelen;
+    cfg->help = true;
+    return NULL;
+}
+
+static const struct cmdline_opt options[] = {
+    { "mem", "SIZE", "128M", "hypervisor region size, 32M..2048M, carved from the top of RAM below 4 GiB", opt_mem, false },
+    { "console", "LIST", "com1,e9", "console outputs: com1..com4, e9 (emulator debug port)", opt_console, false },
+    { "smp", "N", "all", "start at most N CPUs (1..64)", opt_smp, false },
+    { "selftest", "NAME", "none", "after boot, run a self-test: 'exception' raises #UD to show the fault report", opt_selftest, false },
+    { "help", "", "", "print this option list at boot", opt_help, true },
+};
+
+void cmdline_defaults(struct vsb_config *cfg)
+{
+    cfg->region_size = REGION_DEFAULT_MIB * MIB;
+    cfg->console = CON_DEFAULT;
+    cfg->max_cpus = 0;
+    cfg->selftest = SELFTEST_NONE;
+    cfg->help = false;
+}
+
+static void reportf(cmdline_report report, void *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void reportf(cmdline_report report, void *ctx, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    fmt_vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    report(ctx, msg);
+}
+
+static const struct cmdline_opt *find_opt(const char *key, size_t len)
+{
+    for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++)
+        if (strlen(options[i].key) == len && !strncmp(options[i].key, key, len))
+            return &options[i];
+    return NULL;
+}
+
+static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+unsigned cmdline_parse(const char *line, struct vsb_config *cfg,
+                       cmdline_report report, void *ctx)
+{
+    unsigned msgs = 0;
+    bool first = true;
+    const char *p = line;
+    while (*p) {
+        while (is_space(*p))
+            p++;
+        if (!*p)
+            break;
+        const char *tok = p;
+        while (*p && !is_space(*p))
+            p++;
+        size_t toklen = (size_t)(p - tok);
+        const char *eq = memchr(tok, '=', toklen);
+        size_t keylen = eq ? (size_t)(eq - tok) : toklen;
+        /* GRUB passes the image path first ("/boot/vsbypass.elf ..."). */
+        if (first && !eq && (tok[0] == '/' || tok[0] == '('))  {
+            first = false;
+            continue;
+        }
+        first = false;
+        const struct cmdline_opt *o = find_opt(tok, keylen);
+        if (!o) {
+            reportf(report, ctx, "cmdline: unknown option '%.*s' ignored (boot with 'help' to list options)",
+                    (int)(toklen > VALUE_MAX ? VALUE_MAX : toklen), tok);
+            msgs++;
+            continue;
+        }
+        if (o->flag != !eq || (eq && toklen == keylen + 1)) {
+            reportf(report, ctx, o->flag ? "cmdline: option '%s' takes no value; ignored"
+                                         : "cmdline: option '%s' needs a value (%s=%s); using default %s",
+                    o->key, o->key, o->syntax, o->def);
+            msgs++;
+            continue;
+        }
+        char val[VALUE_MAX + 1] = "";
+        size_t vlen = eq ? toklen - keylen - 1 : 0;
+        if (vlen > VALUE_MAX) {
+            reportf(report, ctx, "cmdline: %s=: value longer than %d characters; using default %s",
+                    o->key, VALUE_MAX, o->def);
+            msgs++;
+            continue;
+        }
+        if (eq)
+            memcpy(val, eq + 1, vlen);
+        val[vlen] = '\0';
+        char note[96] = "";
+        const char *why = o->parse(val, cfg, note, sizeof(note));
+        if (why) {
+            reportf(report, ctx, "cmdline: %s=%s: %s; using default %s", o->key, val, why, o->def);
+            msgs++;
+        } else if (note[0]) {
+            reportf(report, ctx, "cmdline: %s=%s: %s", o->key, val, note);
+            msgs++;
+        }
+    }
+    return msgs;
+}
+
+void cmdline_help(cmdline_report report, void *ctx)
+{
+    reportf(report, ctx, "options (key=value, space-separated, on the multiboot command line):");
+    for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++) {
+        const struct cmdline_opt *o = &options[i];
+        reportf(report, ctx, "  %s%s%-*s %s%s%s%s", o->key, o->flag ? "" : "=", 14 - (int)strlen(o->key) - (o->flag ? 0 : 1),
+                o->syntax, o->help, o->def[0] ? " [default " : "", o->def, o->def[0] ? "]" : "");
+    }
+}

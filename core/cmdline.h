@@ -1,0 +1,32 @@
+/* vsbypass command line: "key=value ..." from GRUB, checked against a table. */
+#ifndef CORE_CMDLINE_H
+#define CORE_CMDLINE_H
+#include <stdbool.h>
+#include <stdint.h>
+
+enum selftest { SELFTEST_NONE, SELFTEST_EXCEPTION };
+
+struct vsb_config {
+    uint64_t region_size;       /* mem=: hypervisor region, bytes */
+    unsigned console;           /* console=: CON_* mask (core/log.h) */
+    unsigned max_cpus;          /* smp=: CPUs to start, 0 = all */
+    enum selftest selftest;     /* selftest=: deliberate fault after boot */
+    bool help;                  /* help: print the option table */
+};
+
+typedef void (*cmdline_report)(void *ctx, const char *msg);
+
+/* Defaults for every option. */
+void cmdline_defaults(struct vsb_config *cfg);
+
+/* Parses `line` into `cfg` (which should hold the defaults). Every unknown
+ * key, bad value or adjusted value produces one message through `report`
+ * naming the option and what is used instead; parsing always continues.
+ * Returns the number of messages reported. */
+unsigned cmdline_parse(const char *line, struct vsb_config *cfg,
+                       cmdline_report report, void *ctx);
+
+/* Writes the option table, one line per option, through `report`. */
+void cmdline_help(cmdline_report report, void *ctx);
+
+#endif
