@@ -9,12 +9,15 @@
 #   make test     host unit tests + emulator boot tests
 #   make bench    benchmarks that print figures
 #   make clean
+#   V=1 shows the full commands.
 
 CROSS    ?=
 KCC      := $(CROSS)gcc
 KLD      := $(CROSS)ld
 HOSTCC   ?= gcc
 BUILD    := build
+V        ?= 0
+Q        := $(if $(filter 1,$(V)),,@)
 
 # Compiler flags probed once, NOVA-style: keep only what this compiler knows.
 probe = $(shell $(KCC) $(1) -Werror -x c -c /dev/null -o /dev/null 2>/dev/null && echo $(1))
@@ -27,16 +30,23 @@ KCFLAGS  := -std=c11 -O2 -g -ffreestanding -fno-pic -fno-pie -mcmodel=kernel \
             -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wpointer-arith -Wvla -Wundef \
             $(call probe,-fcf-protection=none) $(call probe,-Wno-address-of-packed-member) \
-            -I. -DVSBYPASS_KERNEL
+            -I. -I$(BUILD)/gen -DVSBYPASS_KERNEL
 KASFLAGS := -g -fno-pic -fno-pie -I. -D__ASSEMBLY__ -DVSBYPASS_KERNEL
 KLDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack \
-            --no-dynamic-linker -T linker.ld
+            --no-dynamic-linker -T linker.ld \
+            $(shell $(KLD) --no-warn-rwx-segments -v >/dev/null 2>&1 && echo --no-warn-rwx-segments)
 
 # Every folder of the hypervisor proper; tools/ and tests/ are not linked in.
 KDIRS    := boot core vmx drivers shadow net
 KSRC_C   := $(foreach d,$(KDIRS),$(wildcard $(d)/*.c))
 KSRC_S   := $(foreach d,$(KDIRS),$(wildcard $(d)/*.S))
 KOBJS    := $(patsubst %.c,$(BUILD)/k/%.o,$(KSRC_C)) $(patsubst %.S,$(BUILD)/k/%.o,$(KSRC_S))
+
+# Folder fragments (e.g. shadow/shadow.mk) may add generated headers to GEN
+# (built before any object) and unit tests to UNIT_TESTS.
+GEN      :=
+UNIT_TESTS :=
+-include $(wildcard $(addsuffix /*.mk,$(KDIRS)))
 
 ELF      := $(BUILD)/vsbypass.elf
 ISO      := $(BUILD)/vsbypass.iso
@@ -45,17 +55,22 @@ VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 .PHONY: all image run test unit boot-tests bench clean deps check-layers
 all: $(ELF)
 
+$(KOBJS): | $(GEN)
+
 $(BUILD)/k/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(KCC) $(KCFLAGS) -DVSBYPASS_VERSION='"$(VERSION)"' -MMD -MP -c $< -o $@
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(KCC) $(KCFLAGS) -DVSBYPASS_VERSION='"$(VERSION)"' -MMD -MP -c $< -o $@
 
 $(BUILD)/k/%.o: %.S
 	@mkdir -p $(dir $@)
-	$(KCC) $(KASFLAGS) -MMD -MP -c $< -o $@
+	@$(if $(Q),echo "  AS      $<")
+	$(Q)$(KCC) $(KASFLAGS) -MMD -MP -c $< -o $@
 
 $(ELF): $(KOBJS) linker.ld
-	$(KLD) $(KLDFLAGS) -o $@ $(KOBJS)
-	tools/check-elf $@
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(KLD) $(KLDFLAGS) -o $@ $(KOBJS)
+	$(Q)tools/check-elf $@
 
 image: $(ISO)
 $(ISO): $(ELF) tools/mkimage
@@ -64,16 +79,16 @@ $(ISO): $(ELF) tools/mkimage
 # ---------------------------------------------------------------- host tests
 HOSTCFLAGS := -std=c11 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
               -fno-omit-frame-pointer -Wall -Wextra -Werror -Wshadow \
-              -Wno-unused-parameter -I. -Itests/host/include -DVSBYPASS_HOST
-UNIT_TESTS :=
+              -Wno-unused-parameter -Itests/host/include -I. -I$(BUILD)/gen -DVSBYPASS_HOST
 include tests/unit/tests.mk
 -include $(filter-out tests/unit/tests.mk,$(wildcard tests/unit/*.mk))
 
 UNIT_BINS := $(patsubst %,$(BUILD)/tests/test_%,$(UNIT_TESTS))
 define unit_rule
-$(BUILD)/tests/test_$(1): tests/unit/test_$(1).c $$(UT_SRCS_$(1)) $$(wildcard tests/host/include/*.h)
+$(BUILD)/tests/test_$(1): tests/unit/test_$(1).c $$(UT_SRCS_$(1)) $$(wildcard tests/host/include/*/*.h) | $$(GEN)
 	@mkdir -p $$(dir $$@)
-	$$(HOSTCC) $$(HOSTCFLAGS) -o $$@ tests/unit/test_$(1).c $$(UT_SRCS_$(1)) -lcmocka $$(UT_LIBS_$(1))
+	@$$(if $$(Q),echo "  HOSTCC  $$@")
+	$$(Q)$$(HOSTCC) $$(HOSTCFLAGS) -o $$@ tests/unit/test_$(1).c $$(UT_SRCS_$(1)) -lcmocka $$(UT_LIBS_$(1))
 endef
 $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
 

@@ -8,13 +8,28 @@
 #include "core/region.h"
 #include "core/smp.h"
 #include "core/time.h"
-#include "vmx/vmx.h"
+#include "core/init.h"
 
 #ifndef VSBYPASS_VERSION
 #define VSBYPASS_VERSION "unknown"
 #endif
 
 void kmain(uint32_t magic, uint32_t info_pa, uint64_t tsc_entry);
+
+extern const init_fn __initcall_start[], __initcall_end[];
+extern const percpu_init_fn __percpu_init_start[], __percpu_init_end[];
+
+void init_run_percpu(unsigned cpu)
+{
+    for (const percpu_init_fn *f = __percpu_init_start; f < __percpu_init_end; f++)
+        (*f)(cpu);
+}
+
+void init_run_all(void)
+{
+    for (const init_fn *f = __initcall_start; f < __initcall_end; f++)
+        (*f)();
+}
 
 static struct bootinfo bootinfo;
 static struct vsb_config config;
@@ -52,7 +67,7 @@ static unsigned start_cpus(void)
                 madt->ncpus, madt->ndisabled, madt->nioapics, (unsigned long long)madt->lapic_pa,
                 madt->cpus_truncated ? " (more than 64 CPUs: extra ignored)" : "");
     }
-    return smp_init(madt, &bootinfo.mmap, config.max_cpus, vmx_caps_probe);
+    return smp_init(madt, &bootinfo.mmap, config.max_cpus, init_run_percpu);
 }
 
 void kmain(uint32_t magic, uint32_t info_pa, uint64_t tsc_entry)
@@ -79,9 +94,9 @@ void kmain(uint32_t magic, uint32_t info_pa, uint64_t tsc_entry)
 
     region_setup(&bootinfo, config.region_size);
     time_init();
-    vmx_caps_probe(0);
+    init_run_percpu(0);
     unsigned ncpus = start_cpus();
-    vmx_caps_report(ncpus);
+    init_run_all();
 
     uint64_t tsc_ready = rdtsc();
     kprintf("bench: boot tsc entry->banner %llu, entry->ready %llu\n",

@@ -2,12 +2,13 @@
 #include "vmx/vmx.h"
 #include "core/cpu.h"
 #include "core/hw.h"
+#include "core/init.h"
 #include "core/log.h"
 #include "vmx/vmx_msr.h"
 
 static struct vmx_caps caps[MAX_CPUS];
 
-void vmx_caps_probe(unsigned cpu)
+static void vmx_caps_probe(unsigned cpu)
 {
     struct vmx_caps *c = &caps[cpu];
     c->supported = cpuid(1, 0).ecx & CPUID_1_ECX_VMX;
@@ -36,8 +37,9 @@ void vmx_caps_probe(unsigned cpu)
     }
 }
 
-void vmx_caps_report(unsigned ncpus)
+static void vmx_caps_report(void)
 {
+    unsigned ncpus = cpu_online_count();
     const struct vmx_caps *c = &caps[0];
     char buf[320];
     if (!c->supported) {
@@ -71,3 +73,6 @@ void vmx_caps_report(unsigned ncpus)
     }
     kprintf("vmx: capabilities identical on %u of %u CPUs\n", same, ncpus);
 }
+
+CORE_PERCPU_INIT(vmx_caps_probe);
+CORE_INIT(vmx_caps_report, 10);

@@ -15,11 +15,6 @@ struct vmx_caps {
     uint64_t misc, cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1, vmcs_enum;
 };
 
-/* Reads this CPU's capabilities into the per-CPU table (slot `cpu`). */
-void vmx_caps_probe(unsigned cpu);
-/* Prints the BSP's capabilities and whether all `ncpus` CPUs agree. */
-void vmx_caps_report(unsigned ncpus);
-
 /* Pure helpers (host-tested). */
 static inline uint32_t vmx_allowed1(uint64_t ctl_msr) { return (uint32_t)(ctl_msr >> 32); }
 static inline uint32_t vmx_allowed0(uint64_t ctl_msr) { return (uint32_t)ctl_msr; }

@@ -1,0 +1,23 @@
+/*
+ * Init hooks: higher layers (vmx/, drivers/, net/) register functions that
+ * core's boot sequence runs, so core never includes their headers. The
+ * linker collects the pointers (linker.ld: .initcall.*, .percpu_init).
+ */
+#ifndef CORE_INIT_H
+#define CORE_INIT_H
+
+typedef void (*init_fn)(void);
+typedef void (*percpu_init_fn)(unsigned cpu);
+
+/* Runs once on the BSP after every CPU is up, in ascending `order` (00-99). */
+#define CORE_INIT(fn, order) \
+    static const init_fn initcall_##fn __attribute__((used, section(".initcall." #order))) = fn
+
+/* Runs on every CPU (BSP first, then each AP as it starts), in link order. */
+#define CORE_PERCPU_INIT(fn) \
+    static const percpu_init_fn percpu_init_##fn __attribute__((used, section(".percpu_init"))) = fn
+
+void init_run_percpu(unsigned cpu);
+void init_run_all(void);
+
+#endif
