@@ -30,6 +30,7 @@ KCFLAGS  := -std=c11 -O2 -g -ffreestanding -fno-pic -fno-pie -mcmodel=kernel \
             -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wpointer-arith -Wvla -Wundef \
             $(call probe,-fcf-protection=none) $(call probe,-Wno-address-of-packed-member) \
+            $(call probe,--param=min-pagesize=0) \
             -I. -I$(BUILD)/gen -DVSBYPASS_KERNEL
 KASFLAGS := -g -fno-pic -fno-pie -I. -D__ASSEMBLY__ -DVSBYPASS_KERNEL
 KLDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack \
@@ -41,6 +42,8 @@ KDIRS    := boot core vmx drivers shadow net
 KSRC_C   := $(foreach d,$(KDIRS),$(wildcard $(d)/*.c))
 KSRC_S   := $(foreach d,$(KDIRS),$(wildcard $(d)/*.S))
 KOBJS    := $(patsubst %.c,$(BUILD)/k/%.o,$(KSRC_C)) $(patsubst %.S,$(BUILD)/k/%.o,$(KSRC_S))
+
+.DEFAULT_GOAL := all
 
 # Folder fragments (e.g. shadow/shadow.mk) may add generated headers to GEN
 # (built before any object) and unit tests to UNIT_TESTS.
@@ -83,9 +86,10 @@ HOSTCFLAGS := -std=c11 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover
 include tests/unit/tests.mk
 -include $(filter-out tests/unit/tests.mk,$(wildcard tests/unit/*.mk))
 
+UT_HDRS   := $(wildcard tests/host/include/*/*.h $(addsuffix /*.h,$(KDIRS)))
 UNIT_BINS := $(patsubst %,$(BUILD)/tests/test_%,$(UNIT_TESTS))
 define unit_rule
-$(BUILD)/tests/test_$(1): tests/unit/test_$(1).c $$(UT_SRCS_$(1)) $$(wildcard tests/host/include/*/*.h) | $$(GEN)
+$(BUILD)/tests/test_$(1): tests/unit/test_$(1).c $$(UT_SRCS_$(1)) $$(UT_HDRS) | $$(GEN)
 	@mkdir -p $$(dir $$@)
 	@$$(if $$(Q),echo "  HOSTCC  $$@")
 	$$(Q)$$(HOSTCC) $$(HOSTCFLAGS) -o $$@ tests/unit/test_$(1).c $$(UT_SRCS_$(1)) -lcmocka $$(UT_LIBS_$(1))

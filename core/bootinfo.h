@@ -32,4 +32,7 @@ struct bootinfo {
 const char *bootinfo_parse(uint32_t magic, uint64_t info_pa, phys_map_fn map,
                            struct bootinfo *bi);
 
+/* The information this boot was started with (core/main.c). */
+const struct bootinfo *boot_info(void);
+
 #endif

@@ -40,6 +40,11 @@ struct percpu *this_cpu(void)
     return c;
 }
 
+uint64_t cpu_idt_base(void)
+{
+    return (uint64_t)idt;
+}
+
 unsigned cpu_online_count(void)
 {
     unsigned n = 0;

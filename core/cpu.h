@@ -43,6 +43,7 @@ _Static_assert(offsetof(struct percpu, self) == 0, "this_cpu() reads %gs:0");
 extern struct percpu cpus[MAX_CPUS];
 
 unsigned cpu_current_id(void);
+uint64_t cpu_idt_base(void);
 struct percpu *this_cpu(void);
 void cpu_init_bsp(void);
 void cpu_init_ap(struct percpu *c);

@@ -17,7 +17,14 @@ typedef void (*percpu_init_fn)(unsigned cpu);
 #define CORE_PERCPU_INIT(fn) \
     static const percpu_init_fn percpu_init_##fn __attribute__((used, section(".percpu_init"))) = fn
 
+/* What every CPU runs once boot is done (at most one, e.g. the cloud VM);
+ * without one, CPUs park. Must not return. */
+typedef void (*cpu_run_fn)(unsigned cpu);
+#define CORE_CPU_RUN(fn) \
+    static const cpu_run_fn cpu_run_##fn __attribute__((used, section(".cpu_run"))) = fn
+
 void init_run_percpu(unsigned cpu);
 void init_run_all(void);
+_Noreturn void init_run_cpu(unsigned cpu);
 
 #endif

@@ -18,6 +18,7 @@ void kmain(uint32_t magic, uint32_t info_pa, uint64_t tsc_entry);
 
 extern const init_fn __initcall_start[], __initcall_end[];
 extern const percpu_init_fn __percpu_init_start[], __percpu_init_end[];
+extern const cpu_run_fn __cpu_run_start[], __cpu_run_end[];
 
 void init_run_percpu(unsigned cpu)
 {
@@ -31,8 +32,18 @@ void init_run_all(void)
         (*f)();
 }
 
+_Noreturn void init_run_cpu(unsigned cpu)
+{
+    const cpu_run_fn *run = __cpu_run_start;
+    if (run != __cpu_run_end)
+        (*run)(cpu);
+    cpu_park();
+}
+
 static struct bootinfo bootinfo;
 static struct vsb_config config;
+
+const struct bootinfo *boot_info(void) { return &bootinfo; }
 
 static void report_line(void *ctx, const char *msg)
 {
@@ -106,5 +117,5 @@ void kmain(uint32_t magic, uint32_t info_pa, uint64_t tsc_entry)
         __asm__ volatile("ud2");
     }
     kprintf("vsbypass: boot complete, %u CPUs online\n", ncpus);
-    cpu_park();
+    init_run_cpu(0);
 }

@@ -136,6 +136,17 @@ uint64_t memmap_total(const struct memmap *m, uint32_t type)
     return sum;
 }
 
+uint64_t memmap_usable_from(const struct memmap *m, uint64_t from)
+{
+    uint64_t at = from;
+    for (unsigned i = 0; i < m->n; i++) {
+        const struct memmap_entry *e = &m->e[i];
+        if (e->type == MEM_USABLE && e->base <= at && at < e->base + e->len)
+            at = e->base + e->len;      /* normalised: entries are sorted */
+    }
+    return at - from;
+}
+
 const char *memmap_type_name(uint32_t type)
 {
     switch (type) {

@@ -46,6 +46,9 @@ bool memmap_carve(const struct memmap *m, uint64_t size, uint64_t align, uint64_
 uint64_t memmap_largest_block(const struct memmap *m, uint64_t align, uint64_t limit);
 
 uint64_t memmap_total(const struct memmap *m, uint32_t type);
+
+/* Bytes of usable memory contiguous from `from` (0 if `from` is not usable). */
+uint64_t memmap_usable_from(const struct memmap *m, uint64_t from);
 const char *memmap_type_name(uint32_t type);
 
 #endif

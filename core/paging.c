@@ -24,9 +24,9 @@ uint64_t paging_build(struct palloc *pa, uint64_t ident_limit, uint64_t image_pa
         return 0;
     pml4[0] = pdpt_pa | PTE_P | PTE_W;
 
-    /* The first 2 MiB in 4 KiB pages: page 0 read-only (BIOS data is read there). */
+    /* The first 2 MiB in 4 KiB pages, so later work can change single low pages. */
     for (unsigned i = 0; i < 512; i++)
-        pt[i] = (uint64_t)i * PAGE_SIZE | PTE_P | (i ? PTE_W : 0);
+        pt[i] = (uint64_t)i * PAGE_SIZE | PTE_P | PTE_W;
 
     uint64_t gib = (ident_limit + (1ULL << 30) - 1) >> 30;
     for (uint64_t g = 0; g < gib && g < 512; g++) {

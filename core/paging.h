@@ -9,8 +9,9 @@
 #define PTE_ADDR 0x000FFFFFFFFFF000ULL
 
 /*
- * Builds tables that identity-map [0, ident_limit) (2 MiB pages; page 0 is
- * read-only so stray NULL writes fault) and map KERNEL_VBASE onto
+ * Builds tables that identity-map [0, ident_limit) (2 MiB pages, the first
+ * 2 MiB in 4 KiB pages; page 0 stays writable because vsbypass installs the
+ * cloud VM's INT 15h hook in the real-mode IVT there) and map KERNEL_VBASE onto
  * [image_pa, image_pa + image_size). Table pages come from `pa` and are
  * written through the identity map. Returns the PML4's physical address,
  * or 0 when `pa` runs out.

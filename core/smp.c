@@ -6,6 +6,7 @@
 #include "core/smp.h"
 #include "core/cpu.h"
 #include "core/hw.h"
+#include "core/init.h"
 #include "core/libc.h"
 #include "core/log.h"
 #include "core/palloc.h"
@@ -52,7 +53,12 @@ static void ap_main(struct percpu *c)
     if (ap_hook)
         ap_hook(c->id);
     __atomic_store_n(&c->online, true, __ATOMIC_RELEASE);
-    cpu_park();
+    init_run_cpu(c->id);
+}
+
+void smp_send_init(uint32_t apic_id)
+{
+    icr_send(apic_id, ICR_INIT_ASSERT);
 }
 
 static bool wait_online(struct percpu *c, uint64_t us)

@@ -12,4 +12,7 @@ typedef void (*smp_ap_hook)(unsigned cpu);
 unsigned smp_init(const struct acpi_madt_info *madt, const struct memmap *mm,
                   unsigned max_cpus, smp_ap_hook hook);
 
+/* Sends an INIT IPI (used to pull CPUs out of a guest that must stop). */
+void smp_send_init(uint32_t apic_id);
+
 #endif

@@ -1,0 +1,28 @@
+/* The cloud VM: VMCS01 on every CPU, its exits, and stopping it. */
+#ifndef VMX_CLOUD_H
+#define VMX_CLOUD_H
+#include "vmx/bios.h"
+#include "vmx/vcpu.h"
+
+struct cloud_vm {
+    uint64_t eptp;
+    uint64_t io_bitmap_pa[2];
+    uint64_t msr_bitmap_pa;
+    struct bios_view bios;
+    volatile bool ready;        /* shared structures built: CPUs may launch */
+    volatile bool stopped;      /* a fatal guest event: no CPU resumes it */
+    volatile unsigned launched; /* CPUs that entered the guest */
+};
+
+extern struct cloud_vm cloud;
+
+/* Exit handling (vmx/exits.c). */
+struct vcpu *vmx_exit_handler(struct vcpu *v);
+void vmx_entry_failed(struct vcpu *v, uint64_t rflags);
+_Noreturn void vmx_enter(struct vcpu *v);
+void vmcs_dump(void);
+void vcpu_reset_real_mode(struct vcpu *v, uint16_t cs, uint16_t ip, unsigned activity);
+_Noreturn void cloud_stop(struct vcpu *v, const char *why);
+void cloud_print_exit_stats(void);
+
+#endif

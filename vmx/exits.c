@@ -1,0 +1,341 @@
+/*
+ * Cloud-VM exit dispatch: a table indexed by basic exit reason, short
+ * handlers, per-reason counters and L0 cost. Guest-caused faults are
+ * injected into the guest or stop the cloud VM; vsbypass keeps running.
+ */
+#include "core/cpu.h"
+#include "core/hw.h"
+#include "core/libc.h"
+#include "core/log.h"
+#include "core/smp.h"
+#include "vmx/cloud.h"
+#include "vmx/vmx_hw.h"
+#include "vmx/vmx_msr.h"
+
+#define CR4_VMXE    (1ULL << 13)
+#define CR0_NE      (1ULL << 5)
+#define CR0_PE      (1ULL << 0)
+#define CR0_PG      (1ULL << 31)
+#define CR0_CD      (1ULL << 30)
+#define CR0_NW      (1ULL << 29)
+#define VEC_UD      6
+#define VEC_GP      13
+
+static struct vcpu *all_vcpus[MAX_CPUS];
+static const char *const reason_names[EXIT_REASON_MAX] = {
+    [EXIT_REASON_EXCEPTION_NMI] = "exception/NMI", [EXIT_REASON_EXTERNAL_INTR] = "external interrupt",
+    [EXIT_REASON_TRIPLE_FAULT] = "triple fault", [EXIT_REASON_INIT] = "INIT",
+    [EXIT_REASON_SIPI] = "SIPI", [EXIT_REASON_CPUID] = "CPUID", [EXIT_REASON_GETSEC] = "GETSEC",
+    [EXIT_REASON_HLT] = "HLT", [EXIT_REASON_INVD] = "INVD", [EXIT_REASON_VMCALL] = "VMCALL",
+    [EXIT_REASON_VMCLEAR] = "VMCLEAR", [EXIT_REASON_VMLAUNCH] = "VMLAUNCH",
+    [EXIT_REASON_VMPTRLD] = "VMPTRLD", [EXIT_REASON_VMPTRST] = "VMPTRST",
+    [EXIT_REASON_VMREAD] = "VMREAD", [EXIT_REASON_VMRESUME] = "VMRESUME",
+    [EXIT_REASON_VMWRITE] = "VMWRITE", [EXIT_REASON_VMXOFF] = "VMXOFF", [EXIT_REASON_VMXON] = "VMXON",
+    [EXIT_REASON_CR_ACCESS] = "CR access", [EXIT_REASON_IO] = "I/O", [EXIT_REASON_RDMSR] = "RDMSR",
+    [EXIT_REASON_WRMSR] = "WRMSR", [EXIT_REASON_ENTRY_FAIL_GUEST] = "entry failure (guest state)",
+    [EXIT_REASON_ENTRY_FAIL_MSR] = "entry failure (MSR load)", [EXIT_REASON_EPT_VIOLATION] = "EPT violation",
+    [EXIT_REASON_EPT_MISCONFIG] = "EPT misconfiguration", [EXIT_REASON_INVEPT] = "INVEPT",
+    [EXIT_REASON_INVVPID] = "INVVPID", [EXIT_REASON_XSETBV] = "XSETBV",
+};
+
+static const char *reason_name(unsigned r)
+{
+    return r < EXIT_REASON_MAX && reason_names[r] ? reason_names[r] : "?";
+}
+
+static void skip_instruction(void)
+{
+    vmcs_write(VMCS_GUEST_RIP, vmcs_read(VMCS_GUEST_RIP) + vmcs_read(VMCS_EXIT_INSTR_LEN));
+    /* The emulated instruction ends any STI / MOV SS interrupt shadow. */
+    uint64_t intr = vmcs_read(VMCS_GUEST_INTERRUPTIBILITY);
+    if (intr & 3)
+        vmcs_write(VMCS_GUEST_INTERRUPTIBILITY, intr & ~3ULL);
+}
+
+static void inject_exception(unsigned vec, bool has_error, uint32_t error)
+{
+    /* Real mode delivers no error codes (SDM VM-entry checks on event injection). */
+    if (!(vmcs_read(VMCS_GUEST_CR0) & CR0_PE))
+        has_error = false;
+    uint32_t info = INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION | vec;
+    if (has_error) {
+        info |= INTR_INFO_DELIVER_ERROR;
+        vmcs_write(VMCS_ENTRY_EXCEPTION_ERROR, error);
+    }
+    vmcs_write(VMCS_ENTRY_INTR_INFO, info);
+}
+
+uint64_t *vcpu_gpr(struct vcpu *v, unsigned reg)
+{
+    static uint64_t rsp_scratch;
+    struct vcpu_regs *r = &v->regs;
+    uint64_t *map[16] = { &r->rax, &r->rcx, &r->rdx, &r->rbx, &rsp_scratch, &r->rbp, &r->rsi,
+                          &r->rdi, &r->r8, &r->r9, &r->r10, &r->r11, &r->r12, &r->r13,
+                          &r->r14, &r->r15 };
+    return map[reg & 15];
+}
+
+static void set_edx_eax(struct vcpu *v, uint64_t val)
+{
+    v->regs.rax = (uint32_t)val;
+    v->regs.rdx = val >> 32;
+}
+
+static void h_cpuid(struct vcpu *v)
+{
+    uint32_t leaf = (uint32_t)v->regs.rax, sub = (uint32_t)v->regs.rcx;
+    struct cpuid_regs r = cpuid(leaf, sub);
+    if (leaf == 1)
+        r.ecx &= ~CPUID_1_ECX_VMX;      /* nested VMX is not offered yet */
+    v->regs.rax = r.eax;
+    v->regs.rbx = r.ebx;
+    v->regs.rcx = r.ecx;
+    v->regs.rdx = r.edx;
+    skip_instruction();
+}
+
+/* Only the MSRs trapped in cloud_setup's bitmap arrive here. */
+static void h_rdmsr(struct vcpu *v)
+{
+    uint32_t msr = (uint32_t)v->regs.rcx;
+    if (msr == MSR_IA32_FEATURE_CONTROL) {
+        set_edx_eax(v, FEATURE_CONTROL_LOCK);   /* locked, VMX off: as on a CPU without VMX */
+        skip_instruction();
+        return;
+    }
+    inject_exception(VEC_GP, true, 0);
+}
+
+static void h_wrmsr(struct vcpu *v)
+{
+    (void)v;
+    inject_exception(VEC_GP, true, 0);     /* locked or nonexistent for this guest */
+}
+
+static void h_cr_access(struct vcpu *v)
+{
+    uint64_t q = vmcs_read(VMCS_EXIT_QUALIFICATION);
+    unsigned cr = q & 15, type = (q >> 4) & 3;
+    uint64_t val = *vcpu_gpr(v, (q >> 8) & 15);
+    if (type != 0 || (cr != 0 && cr != 4))
+        cloud_stop(v, "unexpected control-register access exit");
+    if (cr == 4) {
+        inject_exception(VEC_GP, true, 0);  /* only CR4.VMXE exits: reserved for this guest */
+        return;
+    }
+    if ((val >> 32) || ((val & CR0_PG) && !(val & CR0_PE)) || ((val & CR0_NW) && !(val & CR0_CD))) {
+        inject_exception(VEC_GP, true, 0);
+        return;
+    }
+    uint64_t old = vmcs_read(VMCS_GUEST_CR0);
+    vmcs_write(VMCS_CR0_SHADOW, val);
+    vmcs_write(VMCS_GUEST_CR0, val | CR0_NE);
+    /* This write bypassed the CPU, so apply the long-mode transition ourselves. */
+    uint64_t efer = vmcs_read(VMCS_GUEST_EFER);
+    if ((val ^ old) & CR0_PG) {
+        bool lma = (val & CR0_PG) && (efer & EFER_LME);
+        vmcs_write(VMCS_GUEST_EFER, lma ? efer | EFER_LMA : efer & ~(uint64_t)EFER_LMA);
+        uint64_t entry = vmcs_read(VMCS_ENTRY_CTLS);
+        vmcs_write(VMCS_ENTRY_CTLS, lma ? entry | ENTRY_IA32E_MODE : entry & ~(uint64_t)ENTRY_IA32E_MODE);
+    }
+    skip_instruction();
+}
+
+static void h_xsetbv(struct vcpu *v)
+{
+    uint32_t idx = (uint32_t)v->regs.rcx;
+    uint64_t val = (v->regs.rdx << 32) | (uint32_t)v->regs.rax;
+    struct cpuid_regs x = cpuid(0xD, 0);
+    uint64_t supported = ((uint64_t)x.edx << 32) | x.eax;
+    unsigned cpl = (vmcs_read(VMCS_GUEST_SS_AR) >> 5) & 3;
+    if (cpl || idx != 0 || !(val & 1) || (val & ~supported) || ((val & 4) && !(val & 2))) {
+        inject_exception(VEC_GP, true, 0);
+        return;
+    }
+    __asm__ volatile("xsetbv" :: "c"(idx), "a"((uint32_t)val), "d"((uint32_t)(val >> 32)));
+    skip_instruction();
+}
+
+static void h_invd(struct vcpu *v)
+{
+    (void)v;
+    __asm__ volatile("wbinvd" ::: "memory");    /* never drop dirty lines vsbypass owns */
+    skip_instruction();
+}
+
+static void h_vmcall(struct vcpu *v)
+{
+    if (!bios_vmcall(&cloud.bios, v))
+        inject_exception(VEC_UD, false, 0);
+}
+
+static void h_vmx_insn(struct vcpu *v)
+{
+    (void)v;
+    inject_exception(VEC_UD, false, 0);     /* VMX is hidden (CPUID.1:ECX.VMX = 0) */
+}
+
+static void h_init(struct vcpu *v)
+{
+    if (cloud.stopped) {
+        kprintf("cpu%u: left the stopped cloud VM\n", v->cpu);
+        cpu_park();
+    }
+    if (v->bsp)
+        cloud_stop(v, "INIT on the bootstrap CPU (the cloud OS reset the machine)");
+    vcpu_reset_real_mode(v, 0, 0, ACTIVITY_WAIT_SIPI);
+}
+
+static void h_sipi(struct vcpu *v)
+{
+    unsigned vec = vmcs_read(VMCS_EXIT_QUALIFICATION) & 0xFF;
+    vcpu_reset_real_mode(v, (uint16_t)(vec << 8), 0, ACTIVITY_ACTIVE);
+    kprintf("cloud: cpu%u started by the cloud OS at %04x:0000\n", v->cpu, vec << 8);
+}
+
+static void h_triple_fault(struct vcpu *v) { cloud_stop(v, "triple fault"); }
+
+static void h_ept_violation(struct vcpu *v)
+{
+    uint64_t q = vmcs_read(VMCS_EXIT_QUALIFICATION);
+    kprintf("cloud: EPT violation at guest-physical 0x%llx (qualification 0x%llx)\n",
+            (unsigned long long)vmcs_read(VMCS_GUEST_PHYS_ADDR), (unsigned long long)q);
+    cloud_stop(v, "access outside the memory the cloud VM may use");
+}
+
+static void h_ept_misconfig(struct vcpu *v)
+{
+    (void)v;
+    vmcs_dump();
+    panic("EPT misconfiguration at guest-physical 0x%llx: vsbypass built a bad EPT01",
+          (unsigned long long)vmcs_read(VMCS_GUEST_PHYS_ADDR));
+}
+
+typedef void (*exit_handler)(struct vcpu *v);
+static const exit_handler handlers[EXIT_REASON_MAX] = {
+    [EXIT_REASON_TRIPLE_FAULT] = h_triple_fault,
+    [EXIT_REASON_INIT] = h_init,
+    [EXIT_REASON_SIPI] = h_sipi,
+    [EXIT_REASON_CPUID] = h_cpuid,
+    [EXIT_REASON_INVD] = h_invd,
+    [EXIT_REASON_VMCALL] = h_vmcall,
+    [EXIT_REASON_VMCLEAR] = h_vmx_insn,
+    [EXIT_REASON_VMLAUNCH] = h_vmx_insn,
+    [EXIT_REASON_VMPTRLD] = h_vmx_insn,
+    [EXIT_REASON_VMPTRST] = h_vmx_insn,
+    [EXIT_REASON_VMREAD] = h_vmx_insn,
+    [EXIT_REASON_VMRESUME] = h_vmx_insn,
+    [EXIT_REASON_VMWRITE] = h_vmx_insn,
+    [EXIT_REASON_VMXOFF] = h_vmx_insn,
+    [EXIT_REASON_VMXON] = h_vmx_insn,
+    [EXIT_REASON_INVEPT] = h_vmx_insn,
+    [EXIT_REASON_INVVPID] = h_vmx_insn,
+    [EXIT_REASON_CR_ACCESS] = h_cr_access,
+    [EXIT_REASON_RDMSR] = h_rdmsr,
+    [EXIT_REASON_WRMSR] = h_wrmsr,
+    [EXIT_REASON_EPT_VIOLATION] = h_ept_violation,
+    [EXIT_REASON_EPT_MISCONFIG] = h_ept_misconfig,
+    [EXIT_REASON_XSETBV] = h_xsetbv,
+};
+
+struct vcpu *vmx_exit_handler(struct vcpu *v)
+{
+    uint64_t t0 = rdtsc();
+    uint32_t reason = (uint32_t)vmcs_read(VMCS_EXIT_REASON);
+    unsigned basic = reason & 0xFFFF;
+    all_vcpus[v->cpu] = v;
+    if (basic < EXIT_REASON_MAX)
+        v->exits[basic]++;
+    if (reason & EXIT_REASON_ENTRY_FAILURE_BIT)
+        cloud_stop(v, "VM entry failed (invalid guest state or MSR loading)");
+    exit_handler h = basic < EXIT_REASON_MAX ? handlers[basic] : NULL;
+    if (!h) {
+        kprintf("cloud: unhandled exit reason %u (%s)\n", basic, reason_name(basic));
+        cloud_stop(v, "unhandled VM exit");
+    }
+    h(v);
+    if (cloud.stopped)
+        cpu_park();
+    if (basic < EXIT_REASON_MAX)
+        v->exit_cycles[basic] += rdtsc() - t0;
+    return v;
+}
+
+void vmx_entry_failed(struct vcpu *v, uint64_t rflags)
+{
+    uint64_t err = 0;
+    int r = (rflags & 1) ? 1 : vmread_checked(VMCS_INSTR_ERROR, &err);
+    kprintf("cpu%u: VM%s failed: %s, VM-instruction error %llu\n", v->cpu,
+            v->launched > 1 ? "RESUME" : "LAUNCH", (rflags & 1) ? "VMfailInvalid" : "VMfailValid",
+            (unsigned long long)err);
+    (void)r;
+    cloud_stop(v, "VM entry instruction failed");
+}
+
+_Noreturn void vmcs_access_failed(const char *op, uint64_t field, int result)
+{
+    uint64_t err = 0;
+    if (result == 2)
+        vmread_checked(VMCS_INSTR_ERROR, &err);
+    panic("%s of VMCS field 0x%llx failed (%s, VM-instruction error %llu)", op,
+          (unsigned long long)field, result == 1 ? "VMfailInvalid" : "VMfailValid",
+          (unsigned long long)err);
+}
+
+void vmcs_dump(void)
+{
+    static const struct { uint32_t f; const char *n; } fields[] = {
+        { VMCS_EXIT_REASON, "exit reason" }, { VMCS_EXIT_QUALIFICATION, "qualification" },
+        { VMCS_EXIT_INTR_INFO, "exit intr info" }, { VMCS_IDT_VECTORING_INFO, "IDT vectoring" },
+        { VMCS_EXIT_INSTR_LEN, "instr len" }, { VMCS_GUEST_PHYS_ADDR, "guest phys" },
+        { VMCS_GUEST_LINEAR_ADDR, "guest linear" },
+        { VMCS_GUEST_RIP, "rip" }, { VMCS_GUEST_RSP, "rsp" }, { VMCS_GUEST_RFLAGS, "rflags" },
+        { VMCS_GUEST_CS_SEL, "cs" }, { VMCS_GUEST_CS_BASE, "cs base" }, { VMCS_GUEST_CS_AR, "cs ar" },
+        { VMCS_GUEST_SS_SEL, "ss" }, { VMCS_GUEST_SS_AR, "ss ar" }, { VMCS_GUEST_TR_AR, "tr ar" },
+        { VMCS_GUEST_CR0, "cr0" }, { VMCS_CR0_SHADOW, "cr0 shadow" }, { VMCS_GUEST_CR3, "cr3" },
+        { VMCS_GUEST_CR4, "cr4" }, { VMCS_CR4_SHADOW, "cr4 shadow" }, { VMCS_GUEST_EFER, "efer" },
+        { VMCS_GUEST_ACTIVITY_STATE, "activity" }, { VMCS_GUEST_INTERRUPTIBILITY, "interruptibility" },
+        { VMCS_ENTRY_INTR_INFO, "entry intr info" }, { VMCS_PIN_CTLS, "pin ctls" },
+        { VMCS_PROC_CTLS, "proc ctls" }, { VMCS_PROC_CTLS2, "proc2 ctls" },
+        { VMCS_ENTRY_CTLS, "entry ctls" }, { VMCS_EXIT_CTLS, "exit ctls" },
+    };
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        uint64_t val = 0;
+        int r = vmread_checked(fields[i].f, &val);
+        kprintf("  vmcs %-17s %s0x%llx\n", fields[i].n, r ? "(unreadable) " : "",
+                (unsigned long long)val);
+    }
+}
+
+void cloud_print_exit_stats(void)
+{
+    kprintf("cloud: VM exits by reason (count, average L0 TSC ticks):\n");
+    for (unsigned r = 0; r < EXIT_REASON_MAX; r++) {
+        uint64_t n = 0, cyc = 0;
+        for (unsigned c = 0; c < MAX_CPUS; c++) {
+            if (all_vcpus[c]) {
+                n += all_vcpus[c]->exits[r];
+                cyc += all_vcpus[c]->exit_cycles[r];
+            }
+        }
+        if (n)
+            kprintf("cloud:   exit %2u %-28s %10llu %8llu\n", r, reason_name(r),
+                    (unsigned long long)n, (unsigned long long)(cyc / n));
+    }
+}
+
+_Noreturn void cloud_stop(struct vcpu *v, const char *why)
+{
+    bool first = !__atomic_exchange_n(&cloud.stopped, true, __ATOMIC_ACQ_REL);
+    kprintf("cloud: cpu%u stops the cloud VM: %s\n", v->cpu, why);
+    vmcs_dump();
+    if (first) {
+        cloud_print_exit_stats();
+        /* Pull the other CPUs out of the guest: INIT always causes a VM exit. */
+        for (unsigned i = 0; i < MAX_CPUS; i++)
+            if (cpus[i].online && i != v->cpu)
+                smp_send_init(cpus[i].apic_id);
+        kprintf("vsbypass: cloud VM stopped; vsbypass keeps running\n");
+    }
+    cpu_park();
+}

@@ -1,0 +1,61 @@
+/* One virtual CPU of the cloud VM: its saved registers and VMX state. */
+#ifndef VMX_VCPU_H
+#define VMX_VCPU_H
+
+/* Offsets used by vmx/entry.S; struct vcpu static-asserts them. */
+#define VCPU_RAX      0
+#define VCPU_RBX      8
+#define VCPU_RCX      16
+#define VCPU_RDX      24
+#define VCPU_RSI      32
+#define VCPU_RDI      40
+#define VCPU_RBP      48
+#define VCPU_R8       56
+#define VCPU_R9       64
+#define VCPU_R10      72
+#define VCPU_R11      80
+#define VCPU_R12      88
+#define VCPU_R13      96
+#define VCPU_R14      104
+#define VCPU_R15      112
+#define VCPU_CR2      120
+#define VCPU_LAUNCHED 128
+
+#ifndef __ASSEMBLY__
+#include "vmx/vmcs_fields.h"
+#include <stdbool.h>
+#include <stdint.h>
+
+/* General-purpose registers in the order of the VCPU_* offsets (index = reg
+ * number as encoded in exit qualifications: 0 rax, 1 rcx, ... is NOT this
+ * order; use vcpu_gpr() for that). */
+struct vcpu_regs {
+    uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp;
+    uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+    uint64_t cr2;
+};
+
+struct vcpu {
+    struct vcpu_regs regs;
+    uint64_t launched;
+    unsigned cpu;
+    bool bsp;
+    uint64_t vmxon_pa, vmcs_pa;
+    uint64_t exit_stack_top;
+    uint64_t cr0_shadow_ne;         /* NE as the guest last wrote it */
+    uint64_t exit_tsc;              /* TSC when the current exit began */
+    uint64_t exits[EXIT_REASON_MAX];
+    uint64_t exit_cycles[EXIT_REASON_MAX];  /* TSC ticks spent in L0, by reason */
+};
+
+_Static_assert(__builtin_offsetof(struct vcpu, regs.rbx) == VCPU_RBX, "entry.S offsets");
+_Static_assert(__builtin_offsetof(struct vcpu, regs.r15) == VCPU_R15, "entry.S offsets");
+_Static_assert(__builtin_offsetof(struct vcpu, regs.cr2) == VCPU_CR2, "entry.S offsets");
+_Static_assert(__builtin_offsetof(struct vcpu, launched) == VCPU_LAUNCHED, "entry.S offsets");
+
+/* Register number as the SDM encodes it (0 = RAX, 1 = RCX, 2 = RDX, 3 = RBX,
+ * 4 = RSP (in the VMCS), 5 = RBP, 6 = RSI, 7 = RDI, 8-15 = R8-R15). */
+uint64_t *vcpu_gpr(struct vcpu *v, unsigned sdm_reg);
+
+#endif
+#endif
