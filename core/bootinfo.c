@@ -148,7 +148,8 @@ static const char *parse_mb2(uint64_t info_pa, phys_map_fn map, struct bootinfo 
             const struct mb2_tag_mmap *mm = (const void *)t;
             if (t->size < sizeof(*mm) || mm->entry_size < sizeof(struct mb2_mmap_entry))
                 return "multiboot 2 memory map has a bad entry size";
-            for (uint32_t eo = sizeof(*mm); eo + mm->entry_size <= t->size; eo += mm->entry_size) {
+            /* Compared as a remainder: eo + entry_size could wrap around 2^32. */
+            for (uint32_t eo = sizeof(*mm); mm->entry_size <= t->size - eo; eo += mm->entry_size) {
                 const struct mb2_mmap_entry *e = (const void *)((const uint8_t *)t + eo);
                 memmap_add(&bi->mmap, e->addr, e->len, e->type);
             }
