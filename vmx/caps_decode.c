@@ -29,10 +29,14 @@ static void add(struct text *t, const char *s)
 
 int vmx_caps_describe_basic(const struct vmx_caps *c, char *buf, size_t len)
 {
-    return fmt_snprintf(buf, len, "revision 0x%x, VMCS %u bytes, memory type %s, %s controls",
-                        VMX_BASIC_REVISION(c->basic), VMX_BASIC_VMCS_SIZE(c->basic),
-                        VMX_BASIC_MEMTYPE(c->basic) == VMX_MEMTYPE_WB ? "WB" : "UC",
-                        (c->basic & VMX_BASIC_TRUE_CTLS) ? "TRUE" : "legacy");
+    int n = fmt_snprintf(buf, len, "revision 0x%x, VMCS %u bytes, memory type %s, %s controls",
+                         VMX_BASIC_REVISION(c->basic), VMX_BASIC_VMCS_SIZE(c->basic),
+                         VMX_BASIC_MEMTYPE(c->basic) == VMX_MEMTYPE_WB ? "WB" : "UC",
+                         (c->basic & VMX_BASIC_TRUE_CTLS) ? "TRUE" : "legacy");
+    /* The length written, like the other describers, not what would have been. */
+    if (n > 0 && (size_t)n >= len)
+        n = len ? (int)(len - 1) : 0;
+    return n;
 }
 
 int vmx_caps_describe_features(const struct vmx_caps *c, char *buf, size_t len)
@@ -54,6 +58,8 @@ int vmx_caps_describe_features(const struct vmx_caps *c, char *buf, size_t len)
         { PROCBASED2_TSC_SCALING, "TSC-scaling" },
     };
     struct text t = { buf, len, 0 };
+    if (!len)
+        return 0;       /* no room even for the terminator */
     buf[0] = '\0';
     uint32_t a1 = vmx_allowed1(c->proc2);
     for (size_t i = 0; i < sizeof(p2) / sizeof(p2[0]); i++)
@@ -76,6 +82,8 @@ int vmx_caps_describe_ept(const struct vmx_caps *c, char *buf, size_t len)
         { VPID_CAP_INVVPID_SINGLE_NONGLOBAL, "INVVPID-single-nonglobal" },
     };
     struct text t = { buf, len, 0 };
+    if (!len)
+        return 0;       /* no room even for the terminator */
     buf[0] = '\0';
     for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++)
         if (c->ept_vpid & caps[i].bit)
