@@ -138,6 +138,8 @@ static void test_star_width_precision(void **state)
     CHECK("[%*d]", -6, 42);
     CHECK("[%.*d]", 4, 7);
     CHECK("[%.*d]", -1, 7);
+    CHECK("[%.*d]", -2, 0);     /* negative precision: as if none was given */
+    CHECK("[%.*s]", -1, "abc");
     CHECK("[%*.*d]", 8, 3, -7);
     CHECK("[%-*s]", 6, "ab");
     CHECK("[%.*s]", 2, "abcdef");

@@ -1,0 +1,314 @@
+/* core/cmdline.c: option parsing and the messages it reports. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "core/cmdline.h"
+#include "core/log.h"
+#include <string.h>
+
+#define MIB (1024ULL * 1024)
+
+struct msgs {
+    char text[8][256];
+    unsigned n;
+};
+
+static void capture(void *ctx, const char *msg)
+{
+    struct msgs *m = ctx;
+    if (m->n < 8) {
+        strncpy(m->text[m->n], msg, sizeof(m->text[0]) - 1);
+        m->text[m->n][sizeof(m->text[0]) - 1] = '\0';
+    }
+    m->n++;
+}
+
+/* Parses `line` from the defaults; checks the return value matches the
+ * number of messages actually delivered. */
+static unsigned parse(const char *line, struct vsb_config *cfg, struct msgs *m)
+{
+    memset(m, 0, sizeof(*m));
+    cmdline_defaults(cfg);
+    unsigned n = cmdline_parse(line, cfg, capture, m);
+    assert_int_equal(n, m->n);
+    return n;
+}
+
+static void expect_contains(const char *text, const char *needle)
+{
+    if (!strstr(text, needle))
+        fail_msg("\"%s\" does not contain \"%s\"", text, needle);
+}
+
+static void expect_defaults(const struct vsb_config *cfg)
+{
+    assert_int_equal(cfg->region_size, 128 * MIB);
+    assert_int_equal(cfg->console, CON_COM1 | CON_E9);
+    assert_int_equal(cfg->max_cpus, 0);
+    assert_int_equal(cfg->selftest, SELFTEST_NONE);
+    assert_false(cfg->help);
+}
+
+static void test_defaults_and_empty_line(void **state)
+{
+    (void)state;
+    struct vsb_config cfg;
+    struct msgs m;
+    assert_int_equal(parse("", &cfg, &m), 0);
+    expect_defaults(&cfg);
+    assert_int_equal(parse(" \t \n ", &cfg, &m), 0);
+    expect_defaults(&cfg);
+}
+
+static void test_mem_sizes(void **state)
+{
+    (void)state;
+    struct vsb_config cfg;
+    struct msgs m;
+    assert_int_equal(parse("mem=256M", &cfg, &m), 0);
+    assert_int_equal(cfg.region_size, 256 * MIB);
+    assert_int_equal(parse("mem=1G", &cfg, &m), 0);
+    assert_int_equal(cfg.region_size, 1024 * MIB);
+    assert_int_equal(parse("mem=131072K", &cfg, &m), 0);
+    assert_int_equal(cfg.region_size, 128 * MIB);
+    assert_int_equal(parse("mem=64m", &cfg, &m), 0);
+    assert_int_equal(cfg.region_size, 64 * MIB);
+    assert_int_equal(parse("mem=2048M", &cfg, &m), 0);
+    assert_int_equal(cfg.region_size, 2048 * MIB);
+    assert_int_equal(parse("mem=33554432", &cfg, &m), 0);     /* bytes, no suffix */
+    assert_int_equal(cfg.region_size, 32 * MIB);
+}
+
+static void test_mem_not_a_size(void **state)
+{
+    (void)state;
+    struct vsb_config cfg;
+    struct msgs m;
+    assert_int_equal(parse("mem=banana", &cfg, &m), 1);
+    expect_contains(m.text[0], "mem=banana");
+    expect_contains(m.text[0], "using default 128M");
+    expect_defaults(&cfg);
+    assert_int_equal(parse("mem=12Q", &cfg, &m), 1);
+    expect_contains(m.text[0], "not a size");
+    assert_int_equal(parse("mem=1MB", &cfg, &m), 1);
+    expect_contains(m.text[0], "mem=1MB");
+    assert_int_equal(parse("mem=99999999999999999999", &cfg, &m), 1);
+    expect_contains(m.text[0], "not a size");
+    assert_int_equal(parse("mem=17179869184G", &cfg, &m), 1);
+    expect_contains(m.text[0], "too large");
+    expect_defaults(&cfg);
+}
+
+static void test_mem_out_of_range(void **state)
+{
+    (void)state;
+    struct vsb_config cfg;
+    struct msgs m;
+    assert_int_equal(parse("mem=8M", &cfg, &m), 1);
+    expect_contains(m.text[0], "mem=8M");
+    expect_contains(m.text[0], "below the minimum of 32M");
+    expect_contains(m.text[0], "using default 128M");
+    assert_int_equal(cfg.region_size, 128 * MIB);
+    assert_int_equal(parse("mem=31M", &cfg, &m), 1);
+    assert_int_equal(parse("mem=2049M", &cfg, &m), 1);
+    expect_contains(m.text[0], "above the maximum of 2048M");
+    assert_int_equal(cfg.region_size, 128 * MIB);
+    assert_int_equal(parse("mem=32M", &cfg, &m), 0);
+    assert_int_equal(cfg.region_size, 32 * MIB);
+}
+
+static void test_mem_rounded_up(void **state)
+{
+    (void)state;
+    struct vsb_config cfg;
+    struct msgs m;
+    assert_int_equal(parse("mem=99M", &cfg, &m), 1);
+    assert_string_equal(m.text[0], "cmdline: mem=99M: rounded up to 100M (2 MiB pages)");
+    assert_int_equal(cfg.region_size, 100 * MIB);
+    assert_int_equal(parse("mem=40961K", &cfg, &m), 1);    /* 40 MiB + 1 KiB */
+    expect_contains(m.text[0], "rounded up to 42M");
+    assert_int_equal(cfg.region_size, 42 * MIB);
+}
+
+static void test_mem_empty_value(void **state)
+{
+    (void)state;
+    struct vsb_config cfg;
+    struct msgs m;
+    assert_int_equal(parse("mem=", &cfg, &m), 1);
+    assert_string_equal(m.text[0], "cmdline: option 'mem' needs a value (mem=SIZE); using default 128M");
+    expect_defaults(&cfg);
+    assert_int_equal(parse("mem", &cfg, &m), 1);
+    expect_contains(m.text[0], "needs a value");
+}
+
+static void test_unknown_key(void **state)
+{
+    (void)state;
+    struct vsb_config cfg;
+    struct msgs m;
+    assert_int_equal(parse("foo=bar mem=64M", &cfg, &m), 1);
+    expect_contains(m.text[0], "'foo=bar'");
+    expect_contains(m.text[0], "help");
+    assert_int_equal(cfg.region_size, 64 * MIB);      /* parsing went on */
+    assert_int_equal(parse("memory=64M", &cfg, &m), 1);   /* a prefix is not a match */
+    expect_contains(m.text[0], "memory");
+    assert_int_equal(cfg.region_size, 128 * MIB);
+}
+
+static void test_boot_path_skipped(void **state)
+{
+    (void)state;
+    struct vsb_config cfg;
+    struct msgs m;
+    assert_int_equal(parse("/boot/vsbypass.elf mem=256M", &cfg, &m), 0);
+    assert_int_equal(cfg.region_size, 256 * MIB);
+    assert_int_equal(parse("(hd0,msdos1)/vsbypass.elf", &cfg, &m), 0);
+    /* Only the first token may be a path. */
+    assert_int_equal(parse("smp=2 /boot/x", &cfg, &m), 1);
+    expect_contains(m.text[0], "/boot/x");
+}
+
+static void test_console(void **state)
+{
+    (void)state;
+    struct vsb_config cfg;
+    struct msgs m;
+    assert_int_equal(parse("console=com2,e9", &cfg, &m), 0);
+    assert_int_equal(cfg.console, CON_COM2 | CON_E9);
+    assert_int_equal(parse("console=com4", &cfg, &m), 0);
+    assert_int_equal(cfg.console, CON_COM4);
+    assert_int_equal(parse("console=lpt1", &cfg, &m), 1);
+    expect_contains(m.text[0], "console=lpt1");
+    expect_contains(m.text[0], "unknown output");
+    expect_contains(m.text[0], "using default com1,e9");
+    assert_int_equal(cfg.console, CON_DEFAULT);
+    assert_int_equal(parse("console=com1,lpt1", &cfg, &m), 1);  /* all or nothing */
+    assert_int_equal(cfg.console, CON_DEFAULT);
+    assert_int_equal(parse("console=,", &cfg, &m), 1);
+    assert_int_equal(cfg.console, CON_DEFAULT);
+}
+
+static void test_smp(void **state)
+{
+    (void)state;
+    struct vsb_config cfg;
+    struct msgs m;
+    assert_int_equal(parse("smp=2", &cfg, &m), 0);
+    assert_int_equal(cfg.max_cpus, 2);
+    assert_int_equal(parse("smp=64", &cfg, &m), 0);
+    assert_int_equal(cfg.max_cpus, 64);
+    assert_int_equal(parse("smp=0", &cfg, &m), 1);
+    expect_contains(m.text[0], "smp=0: out of range 1..64; using default all");
+    assert_int_equal(cfg.max_cpus, 0);
+    assert_int_equal(parse("smp=65", &cfg, &m), 1);
+    expect_contains(m.text[0], "smp=65");
+    assert_int_equal(cfg.max_cpus, 0);
+    assert_int_equal(parse("smp=two", &cfg, &m), 1);
+    expect_contains(m.text[0], "not a number");
+    assert_int_equal(cfg.max_cpus, 0);
+}
+
+static void test_selftest(void **state)
+{
+    (void)state;
+    struct vsb_config cfg;
+    struct msgs m;
+    assert_int_equal(parse("selftest=exception", &cfg, &m), 0);
+    assert_int_equal(cfg.selftest, SELFTEST_EXCEPTION);
+    assert_int_equal(parse("selftest=reboot", &cfg, &m), 1);
+    expect_contains(m.text[0], "selftest=reboot");
+    assert_int_equal(cfg.selftest, SELFTEST_NONE);
+}
+
+static void test_help_flag(void **state)
+{
+    (void)state;
+    struct vsb_config cfg;
+    struct msgs m;
+    assert_int_equal(parse("help", &cfg, &m), 0);
+    assert_true(cfg.help);
+    assert_int_equal(parse("help=1", &cfg, &m), 1);
+    assert_string_equal(m.text[0], "cmdline: option 'help' takes no value; ignored");
+    assert_false(cfg.help);
+    assert_int_equal(parse("help=", &cfg, &m), 1);
+    assert_false(cfg.help);
+}
+
+static void test_long_values(void **state)
+{
+    (void)state;
+    struct vsb_config cfg;
+    struct msgs m;
+    char line[256] = "console=";
+    memset(line + 8, 'a', 200);
+    line[208] = '\0';
+    assert_int_equal(parse(line, &cfg, &m), 1);
+    expect_contains(m.text[0], "console=: value longer than 64 characters; using default com1,e9");
+    assert_int_equal(cfg.console, CON_DEFAULT);
+
+    /* A long unknown token is quoted, cut to 64 characters. */
+    memset(line, 'k', 200);
+    line[200] = '\0';
+    assert_int_equal(parse(line, &cfg, &m), 1);
+    char quoted[80];
+    quoted[0] = '\'';
+    memset(quoted + 1, 'k', 64);
+    strcpy(quoted + 65, "' ignored");
+    expect_contains(m.text[0], quoted);
+}
+
+static void test_spaces_tabs_and_several_messages(void **state)
+{
+    (void)state;
+    struct vsb_config cfg;
+    struct msgs m;
+    assert_int_equal(parse("  /boot/vsbypass.elf\t\tmem=99M   smp=3\t console=com3 x=y smp=0 help  ",
+                           &cfg, &m), 3);
+    expect_contains(m.text[0], "rounded up to 100M");
+    expect_contains(m.text[1], "'x=y'");
+    expect_contains(m.text[2], "smp=0");
+    assert_int_equal(cfg.region_size, 100 * MIB);
+    assert_int_equal(cfg.max_cpus, 3);
+    assert_int_equal(cfg.console, CON_COM3);
+    assert_true(cfg.help);
+}
+
+static void test_help_table(void **state)
+{
+    (void)state;
+    struct msgs m = { .n = 0 };
+    cmdline_help(capture, &m);
+    assert_int_equal(m.n, 6);
+    expect_contains(m.text[0], "options");
+    assert_string_equal(m.text[1], "  mem=SIZE       hypervisor region size, 32M..2048M, carved from the "
+                                   "top of RAM below 4 GiB [default 128M]");
+    expect_contains(m.text[2], "console=LIST");
+    expect_contains(m.text[3], "[default all]");
+    assert_string_equal(m.text[5], "  help           print this option list at boot");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults_and_empty_line),
+        cmocka_unit_test(test_mem_sizes),
+        cmocka_unit_test(test_mem_not_a_size),
+        cmocka_unit_test(test_mem_out_of_range),
+        cmocka_unit_test(test_mem_rounded_up),
+        cmocka_unit_test(test_mem_empty_value),
+        cmocka_unit_test(test_unknown_key),
+        cmocka_unit_test(test_boot_path_skipped),
+        cmocka_unit_test(test_console),
+        cmocka_unit_test(test_smp),
+        cmocka_unit_test(test_selftest),
+        cmocka_unit_test(test_help_flag),
+        cmocka_unit_test(test_long_values),
+        cmocka_unit_test(test_spaces_tabs_and_several_messages),
+        cmocka_unit_test(test_help_table),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
