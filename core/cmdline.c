@@ -101,11 +101,28 @@ static const char *opt_smp(const char *val, struct vsb_config *cfg, char *note, 
     uint64_t v;
     const char *p = val;
     (void)note, (void)notelen;
+    if (!strcmp(val, "all")) {
+        cfg->max_cpus = 0;
+        return NULL;
+    }
     if (!parse_u64(&p, &v) || *p)
         return "not a number";
     if (v < 1 || v > MAX_CPUS)
         return "out of range 1..64";
     cfg->max_cpus = (unsigned)v;
+    return NULL;
+}
+
+static const char *opt_trace_exits(const char *val, struct vsb_config *cfg, char *note, size_t notelen)
+{
+    uint64_t v;
+    const char *p = val;
+    (void)note, (void)notelen;
+    if (!parse_u64(&p, &v) || *p)
+        return "not a number";
+    if (v > 100000)
+        return "out of range 0..100000";
+    cfg->trace_exits = (unsigned)v;
     return NULL;
 }
 
@@ -133,6 +150,7 @@ static const struct cmdline_opt options[] = {
     { "console", "LIST", "com1,e9", "console outputs: com1..com4, e9 (emulator debug port)", opt_console, false },
     { "smp", "N", "all", "start at most N CPUs (1..64)", opt_smp, false },
     { "selftest", "NAME", "none", "after boot, run a self-test: 'exception' raises #UD to show the fault report", opt_selftest, false },
+    { "trace_exits", "N", "0", "diagnostics: log the first N cloud-VM exits on each CPU", opt_trace_exits, false },
     { "help", "", "", "print this option list at boot", opt_help, true },
 };
 
@@ -143,6 +161,7 @@ void cmdline_defaults(struct vsb_config *cfg)
     cfg->max_cpus = 0;
     cfg->selftest = SELFTEST_NONE;
     cfg->help = false;
+    cfg->trace_exits = 0;
 }
 
 static void reportf(cmdline_report report, void *ctx, const char *fmt, ...)
@@ -202,6 +221,8 @@ unsigned cmdline_parse(const char *line, struct vsb_config *cfg,
                                          : "cmdline: option '%s' needs a value (%s=%s); using default %s",
                     o->key, o->key, o->syntax, o->def);
             msgs++;
+            if (!o->flag)
+                o->parse(o->def, cfg, (char[8]){ 0 }, 8);
             continue;
         }
         char val[VALUE_MAX + 1] = "";
@@ -210,6 +231,7 @@ unsigned cmdline_parse(const char *line, struct vsb_config *cfg,
             reportf(report, ctx, "cmdline: %s=: value longer than %d characters; using default %s",
                     o->key, VALUE_MAX, o->def);
             msgs++;
+            o->parse(o->def, cfg, (char[8]){ 0 }, 8);
             continue;
         }
         if (eq)
@@ -220,6 +242,8 @@ unsigned cmdline_parse(const char *line, struct vsb_config *cfg,
         if (why) {
             reportf(report, ctx, "cmdline: %s=%s: %s; using default %s", o->key, val, why, o->def);
             msgs++;
+            /* An earlier good value for this key must not survive: re-apply the default. */
+            o->parse(o->def, cfg, note, sizeof(note));
         } else if (note[0]) {
             reportf(report, ctx, "cmdline: %s=%s: %s", o->key, val, note);
             msgs++;

@@ -12,7 +12,11 @@ struct vsb_config {
     unsigned max_cpus;          /* smp=: CPUs to start, 0 = all */
     enum selftest selftest;     /* selftest=: deliberate fault after boot */
     bool help;                  /* help: print the option table */
+    unsigned trace_exits;       /* trace_exits=: log the first N VM exits per CPU */
 };
+
+/* The configuration this boot runs with (core/main.c). */
+const struct vsb_config *boot_config(void);
 
 typedef void (*cmdline_report)(void *ctx, const char *msg);
 

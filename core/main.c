@@ -44,6 +44,7 @@ static struct bootinfo bootinfo;
 static struct vsb_config config;
 
 const struct bootinfo *boot_info(void) { return &bootinfo; }
+const struct vsb_config *boot_config(void) { return &config; }
 
 static void report_line(void *ctx, const char *msg)
 {

@@ -6,6 +6,7 @@
  */
 #include "vmx/cloud.h"
 #include "core/bootinfo.h"
+#include "core/cmdline.h"
 #include "core/cpu.h"
 #include "core/hw.h"
 #include "core/init.h"
@@ -249,6 +250,7 @@ static void cloud_run(unsigned cpu)
     struct vcpu *v = &vcpus[cpu];
     v->cpu = cpu;
     v->bsp = cpu == 0;
+    v->trace_left = boot_config()->trace_exits;
     if (!vmx_on(v))
         return;
     vmcs_setup_controls();

@@ -13,6 +13,11 @@
 #include "vmx/vmx_msr.h"
 
 #define CR4_VMXE    (1ULL << 13)
+#define CR4_OSXSAVE (1ULL << 18)
+#define CR4_PKE     (1ULL << 22)
+#define CPUID_1_ECX_OSXSAVE (1u << 27)
+#define CPUID_7_ECX_OSPKE   (1u << 4)
+#define CR4_PAE     (1ULL << 5)
 #define CR0_NE      (1ULL << 5)
 #define CR0_PE      (1ULL << 0)
 #define CR0_PG      (1ULL << 31)
@@ -85,8 +90,14 @@ static void h_cpuid(struct vcpu *v)
 {
     uint32_t leaf = (uint32_t)v->regs.rax, sub = (uint32_t)v->regs.rcx;
     struct cpuid_regs r = cpuid(leaf, sub);
-    if (leaf == 1)
+    /* OSXSAVE and OSPKE reflect CR4 of whoever runs CPUID: here, vsbypass's. */
+    uint64_t cr4 = vmcs_read(VMCS_GUEST_CR4);
+    if (leaf == 1) {
         r.ecx &= ~CPUID_1_ECX_VMX;      /* nested VMX is not offered yet */
+        r.ecx = (r.ecx & ~CPUID_1_ECX_OSXSAVE) | ((cr4 & CR4_OSXSAVE) ? CPUID_1_ECX_OSXSAVE : 0);
+    }
+    if (leaf == 7 && sub == 0)
+        r.ecx = (r.ecx & ~CPUID_7_ECX_OSPKE) | ((cr4 & CR4_PKE) ? CPUID_7_ECX_OSPKE : 0);
     v->regs.rax = r.eax;
     v->regs.rbx = r.ebx;
     v->regs.rcx = r.ecx;
@@ -128,6 +139,11 @@ static void h_cr_access(struct vcpu *v)
         return;
     }
     uint64_t old = vmcs_read(VMCS_GUEST_CR0);
+    if ((val & CR0_PG) && !(old & CR0_PG) && (vmcs_read(VMCS_GUEST_EFER) & EFER_LME) &&
+        !(vmcs_read(VMCS_GUEST_CR4) & CR4_PAE)) {
+        inject_exception(VEC_GP, true, 0);      /* long mode needs PAE */
+        return;
+    }
     vmcs_write(VMCS_CR0_SHADOW, val);
     vmcs_write(VMCS_GUEST_CR0, val | CR0_NE);
     /* This write bypassed the CPU, so apply the long-mode transition ourselves. */
@@ -246,6 +262,13 @@ struct vcpu *vmx_exit_handler(struct vcpu *v)
     all_vcpus[v->cpu] = v;
     if (basic < EXIT_REASON_MAX)
         v->exits[basic]++;
+    if (v->trace_left) {
+        v->trace_left--;
+        kprintf("cpu%u: exit %u (%s) at %04llx:%llx qualification 0x%llx\n", v->cpu, basic,
+                reason_name(basic), (unsigned long long)vmcs_read(VMCS_GUEST_CS_SEL),
+                (unsigned long long)vmcs_read(VMCS_GUEST_RIP),
+                (unsigned long long)vmcs_read(VMCS_EXIT_QUALIFICATION));
+    }
     if (reason & EXIT_REASON_ENTRY_FAILURE_BIT)
         cloud_stop(v, "VM entry failed (invalid guest state or MSR loading)");
     exit_handler h = basic < EXIT_REASON_MAX ? handlers[basic] : NULL;

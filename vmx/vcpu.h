@@ -43,7 +43,7 @@ struct vcpu {
     uint64_t vmxon_pa, vmcs_pa;
     uint64_t exit_stack_top;
     uint64_t cr0_shadow_ne;         /* NE as the guest last wrote it */
-    uint64_t exit_tsc;              /* TSC when the current exit began */
+    unsigned trace_left;            /* exits still to log (cmdline trace_exits=) */
     uint64_t exits[EXIT_REASON_MAX];
     uint64_t exit_cycles[EXIT_REASON_MAX];  /* TSC ticks spent in L0, by reason */
 };

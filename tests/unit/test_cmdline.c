@@ -272,9 +272,25 @@ static void test_spaces_tabs_and_several_messages(void **state)
     expect_contains(m.text[1], "'x=y'");
     expect_contains(m.text[2], "smp=0");
     assert_int_equal(cfg.region_size, 100 * MIB);
-    assert_int_equal(cfg.max_cpus, 3);
+    assert_int_equal(cfg.max_cpus, 0);      /* smp=0 was refused: back to the default */
     assert_int_equal(cfg.console, CON_COM3);
     assert_true(cfg.help);
+}
+
+/* A bad value after a good one falls back to the default, as the message says. */
+static void test_bad_value_resets_earlier_good_one(void **state)
+{
+    (void)state;
+    struct vsb_config cfg;
+    struct msgs m;
+    assert_int_equal(parse("mem=256M mem=banana smp=2 smp=x console=com2 console=", &cfg, &m), 3);
+    assert_int_equal(cfg.region_size, 128ULL << 20);
+    assert_int_equal(cfg.max_cpus, 0);
+    assert_int_equal(cfg.console, CON_DEFAULT);
+    assert_int_equal(parse("trace_exits=12", &cfg, &m), 0);
+    assert_int_equal(cfg.trace_exits, 12);
+    assert_int_equal(parse("trace_exits=12 trace_exits=many", &cfg, &m), 1);
+    assert_int_equal(cfg.trace_exits, 0);
 }
 
 static void test_help_table(void **state)
@@ -282,13 +298,14 @@ static void test_help_table(void **state)
     (void)state;
     struct msgs m = { .n = 0 };
     cmdline_help(capture, &m);
-    assert_int_equal(m.n, 6);
+    assert_int_equal(m.n, 7);
     expect_contains(m.text[0], "options");
     assert_string_equal(m.text[1], "  mem=SIZE       hypervisor region size, 32M..2048M, carved from the "
                                    "top of RAM below 4 GiB [default 128M]");
     expect_contains(m.text[2], "console=LIST");
     expect_contains(m.text[3], "[default all]");
-    assert_string_equal(m.text[5], "  help           print this option list at boot");
+    expect_contains(m.text[5], "trace_exits=N");
+    assert_string_equal(m.text[6], "  help           print this option list at boot");
 }
 
 int main(void)
@@ -308,6 +325,7 @@ int main(void)
         cmocka_unit_test(test_help_flag),
         cmocka_unit_test(test_long_values),
         cmocka_unit_test(test_spaces_tabs_and_several_messages),
+        cmocka_unit_test(test_bad_value_resets_earlier_good_one),
         cmocka_unit_test(test_help_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
