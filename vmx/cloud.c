@@ -16,6 +16,7 @@
 #include "core/palloc.h"
 #include "core/region.h"
 #include "vmx/ept.h"
+#include "vmx/lapic.h"
 #include "vmx/vmx.h"
 #include "vmx/vmx_hw.h"
 #include "vmx/vmx_msr.h"
@@ -60,7 +61,7 @@ static void cloud_setup(void)
         if (fw->e[i].base + fw->e[i].len > limit)
             limit = fw->e[i].base + fw->e[i].len;
     struct ept_layout lay = { fw, (limit + (1ULL << 30) - 1) & ~((1ULL << 30) - 1),
-                              region.base, region.size };
+                              region.base, region.size, lapic_guest_page() };
     uint64_t pml4 = ept_build_identity(&region_pages, &lay);
     if (!pml4)
         panic("cloud: out of region memory for EPT01");
@@ -79,6 +80,11 @@ static void cloud_setup(void)
     __atomic_store_n(&cloud.ready, true, __ATOMIC_RELEASE);
 }
 CORE_INIT(cloud_setup, 50);
+
+struct vcpu *cloud_vcpu(unsigned cpu)
+{
+    return cpu < MAX_CPUS && vcpus[cpu].launched ? &vcpus[cpu] : NULL;
+}
 
 static bool vmx_on(struct vcpu *v)
 {
@@ -123,8 +129,9 @@ static uint32_t ctl_adjust(uint32_t cap_msr, uint32_t want, uint32_t required, c
 static void vmcs_setup_controls(void)
 {
     bool tru = rdmsr(MSR_IA32_VMX_BASIC) & VMX_BASIC_TRUE_CTLS;
+    /* NMI exiting carries virtual INITs (vmx/lapic.c); real NMIs are reinjected. */
     vmcs_write(VMCS_PIN_CTLS, ctl_adjust(tru ? MSR_IA32_VMX_TRUE_PINBASED_CTLS : MSR_IA32_VMX_PINBASED_CTLS,
-                                         0, 0, "pin-based"));
+                                         PIN_NMI_EXIT, PIN_NMI_EXIT, "pin-based"));
     uint32_t proc = PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS | PROCBASED_ACTIVATE_SECONDARY;
     vmcs_write(VMCS_PROC_CTLS, ctl_adjust(tru ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS : MSR_IA32_VMX_PROCBASED_CTLS,
                                           proc, proc, "processor-based"));
@@ -236,6 +243,7 @@ void vcpu_reset_real_mode(struct vcpu *v, uint16_t cs, uint16_t ip, unsigned act
     /* Written explicitly: Bochs may report SMI blocking after a SIPI exit. */
     vmcs_write(VMCS_GUEST_INTERRUPTIBILITY, 0);
     vmcs_write(VMCS_GUEST_ACTIVITY_STATE, activity);
+    v->waiting_sipi = activity == ACTIVITY_WAIT_SIPI;
     vmcs_write(VMCS_LINK_POINTER, ~0ULL);
     vmcs_write(VMCS_ENTRY_CTLS, vmcs_read(VMCS_ENTRY_CTLS) & ~ENTRY_IA32E_MODE);
 }

@@ -24,5 +24,7 @@ void vmcs_dump(void);
 void vcpu_reset_real_mode(struct vcpu *v, uint16_t cs, uint16_t ip, unsigned activity);
 _Noreturn void cloud_stop(struct vcpu *v, const char *why);
 void cloud_print_exit_stats(void);
+/* The vCPU running on `cpu`, or NULL before it launched. */
+struct vcpu *cloud_vcpu(unsigned cpu);
 
 #endif

@@ -58,7 +58,8 @@ static uint64_t split_2m(struct palloc *pa, const struct ept_layout *lay, uint64
         return 0;
     for (unsigned i = 0; i < 512; i++) {
         uint64_t a = base + (uint64_t)i * PAGE_SIZE;
-        pt[i] = a | EPT_RWX | leaf_type(lay->ram, a, PAGE_SIZE);
+        uint64_t access = lay->ro_page && a == lay->ro_page ? EPT_R | EPT_X : EPT_RWX;
+        pt[i] = a | access | leaf_type(lay->ram, a, PAGE_SIZE);
     }
     return pt_pa;
 }
@@ -92,7 +93,8 @@ uint64_t ept_build_identity(struct palloc *pa, const struct ept_layout *lay)
                 pd[i] = hide_pt_pa | EPT_RWX;
                 continue;
             }
-            bool uniform = base >= 0x100000 && ram_cover(lay->ram, base, SZ_2M) >= 0;
+            bool holds_ro = lay->ro_page && (lay->ro_page & ~(SZ_2M - 1)) == base;
+            bool uniform = base >= 0x100000 && !holds_ro && ram_cover(lay->ram, base, SZ_2M) >= 0;
             if (uniform) {
                 pd[i] = base | EPT_RWX | EPT_PS | leaf_type(lay->ram, base, SZ_2M);
             } else {

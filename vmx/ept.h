@@ -23,6 +23,7 @@ struct ept_layout {
     uint64_t limit;             /* map [0, limit) */
     uint64_t hide_base;         /* vsbypass's region: 2 MiB aligned */
     uint64_t hide_size;
+    uint64_t ro_page;           /* mapped read/execute only (writes exit), 0 = none */
 };
 
 /*
@@ -30,7 +31,8 @@ struct ept_layout {
  * else (MMIO, holes, reserved) uncached, the legacy VGA window uncached.
  * Every page of [hide_base, hide_base + hide_size) maps to one shared
  * zero-filled dummy page (read/write, no execute), so the cloud VM reads
- * zeros there and its writes land nowhere that matters. Tables come from
+ * zeros there and its writes land nowhere that matters. `ro_page` (the
+ * xAPIC page) is mapped without write access so vsbypass sees each store. Tables come from
  * `pa` (written through the identity map). Returns the PML4's physical
  * address, or 0 when `pa` runs out.
  */

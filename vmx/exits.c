@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "core/smp.h"
 #include "vmx/cloud.h"
+#include "vmx/lapic.h"
 #include "vmx/vmx_hw.h"
 #include "vmx/vmx_msr.h"
 
@@ -211,9 +212,25 @@ static void h_sipi(struct vcpu *v)
 
 static void h_triple_fault(struct vcpu *v) { cloud_stop(v, "triple fault"); }
 
+static void h_exception_nmi(struct vcpu *v)
+{
+    uint32_t info = (uint32_t)vmcs_read(VMCS_EXIT_INTR_INFO);
+    if ((info & INTR_INFO_VALID) && (info & 0x700) == INTR_TYPE_NMI) {
+        lapic_nmi_exit(v);
+        return;
+    }
+    cloud_stop(v, "unexpected exception exit (the exception bitmap is empty)");
+}
+
 static void h_ept_violation(struct vcpu *v)
 {
     uint64_t q = vmcs_read(VMCS_EXIT_QUALIFICATION);
+    uint64_t gpa = vmcs_read(VMCS_GUEST_PHYS_ADDR);
+    if ((q & 2) && (gpa & ~0xFFFULL) == lapic_guest_page()) {
+        if (!lapic_emulate_write(v, gpa))
+            cloud_stop(v, "a store to the local APIC that vsbypass cannot decode");
+        return;
+    }
     kprintf("cloud: EPT violation at guest-physical 0x%llx (qualification 0x%llx)\n",
             (unsigned long long)vmcs_read(VMCS_GUEST_PHYS_ADDR), (unsigned long long)q);
     cloud_stop(v, "access outside the memory the cloud VM may use");
@@ -229,6 +246,7 @@ static void h_ept_misconfig(struct vcpu *v)
 
 typedef void (*exit_handler)(struct vcpu *v);
 static const exit_handler handlers[EXIT_REASON_MAX] = {
+    [EXIT_REASON_EXCEPTION_NMI] = h_exception_nmi,
     [EXIT_REASON_TRIPLE_FAULT] = h_triple_fault,
     [EXIT_REASON_INIT] = h_init,
     [EXIT_REASON_SIPI] = h_sipi,
@@ -271,6 +289,11 @@ struct vcpu *vmx_exit_handler(struct vcpu *v)
     }
     if (reason & EXIT_REASON_ENTRY_FAILURE_BIT)
         cloud_stop(v, "VM entry failed (invalid guest state or MSR loading)");
+    /* Bochs can save "blocking by SMI" outside SMM (a known quirk), which the
+     * next VM entry rejects; the cloud VM never runs in SMM, so clear it. */
+    uint64_t intr = vmcs_read(VMCS_GUEST_INTERRUPTIBILITY);
+    if (intr & INTERRUPTIBILITY_SMI)
+        vmcs_write(VMCS_GUEST_INTERRUPTIBILITY, intr & ~(uint64_t)INTERRUPTIBILITY_SMI);
     exit_handler h = basic < EXIT_REASON_MAX ? handlers[basic] : NULL;
     if (!h) {
         kprintf("cloud: unhandled exit reason %u (%s)\n", basic, reason_name(basic));

@@ -191,6 +191,12 @@
 #define ACTIVITY_SHUTDOWN               2
 #define ACTIVITY_WAIT_SIPI              3
 
+/* Guest interruptibility state. */
+#define INTERRUPTIBILITY_STI            (1u << 0)
+#define INTERRUPTIBILITY_MOV_SS         (1u << 1)
+#define INTERRUPTIBILITY_SMI            (1u << 2)
+#define INTERRUPTIBILITY_NMI            (1u << 3)
+
 /* VM-entry interruption-information field. */
 #define INTR_INFO_VALID                 (1u << 31)
 #define INTR_INFO_DELIVER_ERROR         (1u << 11)

@@ -1,0 +1,18 @@
+/* Reading the cloud VM's memory the way its current CPU mode sees it. */
+#ifndef VMX_GUEST_H
+#define VMX_GUEST_H
+#include <stddef.h>
+#include <stdint.h>
+
+/* Copies guest-physical memory; the hypervisor region reads as zeros, as
+ * EPT01 shows it to the guest. Returns -1 past the identity map. */
+int guest_read_phys(uint64_t gpa, void *buf, size_t n);
+/* Translates a linear address with the guest's paging mode (from the
+ * current VMCS): none, 32-bit, PAE or 4-level. Returns -1 if not present. */
+int guest_linear_to_phys(uint64_t lin, uint64_t *gpa);
+/* Fetches up to n instruction bytes at CS:RIP; returns how many it got. */
+size_t guest_fetch_code(uint8_t *buf, size_t n);
+/* Default operand size of the code being run: 16, 32 or 64. */
+unsigned guest_code_bits(void);
+
+#endif
