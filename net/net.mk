@@ -1,0 +1,62 @@
+# net/: the management network (lwIP + BearSSL + the tenant console service).
+#
+# The kernel build compiles net/*.c (freestanding, no lwIP/BearSSL yet). This
+# fragment builds the hosted console: the same service code over the real
+# lwIP and BearSSL, fetched from Debian's source packages by tools/fetch-src
+# into $(BUILD)/src (never committed).
+#
+#   make net-hosted     build/net/vsbconsole-hosted
+#   make net-test       tests/net/run (builds what it needs)
+
+NET_OUT     := $(BUILD)/net
+NET_SRCDIR  := $(BUILD)/src
+NET_FETCHED := $(NET_SRCDIR)/.fetched
+LWIP_DIR    := $(NET_SRCDIR)/lwip
+BEARSSL_DIR := $(NET_SRCDIR)/bearssl
+LIBLWIP     := $(NET_OUT)/lwip/liblwip.a
+LIBBEARSSL  := $(NET_OUT)/bearssl/libbearssl.a
+NET_HOSTED  := $(NET_OUT)/vsbconsole-hosted
+
+# Third-party code: optimized, its own warnings not ours. lwIP gets the
+# sanitizers too (it is small, and it catches misuse of pbufs by our code);
+# the hosted link's route hook is compiled in (lwipopts.h, VSB_HOSTED_LINK).
+NET_LIB_CFLAGS      = -std=gnu11 -O2 -g -fno-strict-aliasing -fno-omit-frame-pointer -w
+NET_LWIP_CFLAGS     = $(NET_LIB_CFLAGS) -fsanitize=address,undefined -DVSB_HOSTED_LINK
+NET_BEARSSL_CFLAGS  = $(NET_LIB_CFLAGS)
+
+$(NET_FETCHED):
+	tools/fetch-src
+	@touch $@
+
+.PHONY: net-libs net-hosted net-test FORCE
+FORCE:
+
+$(LIBLWIP): $(NET_FETCHED) FORCE
+	+$(Q)$(MAKE) --no-print-directory -s -f net/lib.make LIB=lwip SRC=$(LWIP_DIR) \
+	    OUT=$(NET_OUT)/lwip CC="$(HOSTCC)" CFLAGS="$(NET_LWIP_CFLAGS)"
+
+$(LIBBEARSSL): $(NET_FETCHED) FORCE
+	+$(Q)$(MAKE) --no-print-directory -s -f net/lib.make LIB=bearssl SRC=$(BEARSSL_DIR) \
+	    OUT=$(NET_OUT)/bearssl CC="$(HOSTCC)" CFLAGS="$(NET_BEARSSL_CFLAGS)"
+
+net-libs: $(LIBLWIP) $(LIBBEARSSL)
+
+# The hosted program: net/*.c (the kernel's freestanding part), net/stack
+# (lwIP/BearSSL services, freestanding-clean), net/hosted (Linux only), and
+# the shadow UART with its ring.
+NET_HOSTED_SRCS := $(wildcard net/*.c net/stack/*.c net/hosted/*.c) \
+                   shadow/uart.c shadow/ring.c core/fmt.c
+NET_HOSTED_HDRS := $(wildcard net/*.h net/stack/*.h net/hosted/*.h net/port/*.h \
+                   net/port/arch/*.h shadow/*.h core/*.h)
+NET_HOSTED_CFLAGS = $(HOSTCFLAGS) -std=gnu11 -DVSB_HOSTED_LINK -Inet/port \
+                    -isystem $(LWIP_DIR)/src/include -isystem $(BEARSSL_DIR)/inc
+
+$(NET_HOSTED): $(NET_HOSTED_SRCS) $(NET_HOSTED_HDRS) $(LIBLWIP) $(LIBBEARSSL) | $(GEN)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  HOSTCC  $@")
+	$(Q)$(HOSTCC) $(NET_HOSTED_CFLAGS) -o $@ $(NET_HOSTED_SRCS) $(LIBLWIP) $(LIBBEARSSL)
+
+net-hosted: $(NET_HOSTED)
+
+net-test: $(NET_HOSTED)
+	tests/net/run
