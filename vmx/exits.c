@@ -8,6 +8,7 @@
 #include "core/libc.h"
 #include "core/log.h"
 #include "core/smp.h"
+#include "core/time.h"
 #include "vmx/cloud.h"
 #include "vmx/lapic.h"
 #include "vmx/vmx_hw.h"
@@ -382,6 +383,10 @@ _Noreturn void cloud_stop(struct vcpu *v, const char *why)
             if (cpus[i].online && i != v->cpu)
                 smp_send_init(cpus[i].apic_id);
         kprintf("vsbypass: cloud VM stopped; vsbypass keeps running\n");
+        /* Show that this CPU still runs vsbypass code after the guest is gone. */
+        udelay(100000);
+        kprintf("vsbypass: still running after the cloud VM stopped (%u CPUs parked)\n",
+                cpu_online_count());
     }
     cpu_park();
 }
