@@ -16,8 +16,16 @@
 int guest_read_phys(uint64_t gpa, void *buf, size_t n)
 {
     uint8_t *out = buf;
+    uint64_t hide_lo = region.base, hide_hi = region.base + region.size;
+    if (gpa + n <= hide_lo || gpa >= hide_hi) {     /* the common case: one copy */
+        const uint8_t *p = region_phys_map(gpa, n);
+        if (!p)
+            return -1;
+        memcpy(out, p, n);
+        return 0;
+    }
     for (size_t i = 0; i < n; i++, gpa++) {
-        if (gpa >= region.base && gpa < region.base + region.size) {
+        if (gpa >= hide_lo && gpa < hide_hi) {
             out[i] = 0;
             continue;
         }
@@ -91,10 +99,16 @@ size_t guest_fetch_code(uint8_t *buf, size_t n)
     uint64_t lin = vmcs_read(VMCS_GUEST_RIP);
     if (guest_code_bits() != 64)
         lin = (vmcs_read(VMCS_GUEST_CS_BASE) + lin) & 0xFFFFFFFFULL;
-    for (size_t i = 0; i < n; i++) {
-        uint64_t gpa;
-        if (guest_linear_to_phys(lin + i, &gpa) || guest_read_phys(gpa, buf + i, 1))
-            return i;
+    size_t got = 0;
+    while (got < n) {
+        /* One translation per page: instructions rarely cross one. */
+        uint64_t gpa, at = lin + got;
+        size_t chunk = 0x1000 - (at & 0xFFF);
+        if (chunk > n - got)
+            chunk = n - got;
+        if (guest_linear_to_phys(at, &gpa) || guest_read_phys(gpa, buf + got, chunk))
+            break;
+        got += chunk;
     }
-    return n;
+    return got;
 }
