@@ -126,6 +126,20 @@ static const char *opt_trace_exits(const char *val, struct vsb_config *cfg, char
     return NULL;
 }
 
+static const char *opt_boot(const char *val, struct vsb_config *cfg, char *note, size_t notelen)
+{
+    (void)note, (void)notelen;
+    if (!strcmp(val, "bios")) {
+        cfg->boot_drive = -1;
+        return NULL;
+    }
+    if (val[0] == 'h' && val[1] == 'd' && val[2] >= '0' && val[2] <= '3' && !val[3]) {
+        cfg->boot_drive = 0x80 + (val[2] - '0');
+        return NULL;
+    }
+    return "not a boot device (bios, hd0..hd3)";
+}
+
 static const char *opt_selftest(const char *val, struct vsb_config *cfg, char *note, size_t notelen)
 {
     (void)note, (void)notelen;
@@ -148,6 +162,7 @@ static const char *opt_help(const char *val, struct vsb_config *cfg, char *note,
 static const struct cmdline_opt options[] = {
     { "mem", "SIZE", "128M", "hypervisor region size, 32M..2048M, carved from the top of RAM below 4 GiB", opt_mem, false },
     { "console", "LIST", "com1,e9", "console outputs: com1..com4, e9 (emulator debug port)", opt_console, false },
+    { "boot", "DEV", "bios", "what the cloud VM boots: bios = the firmware's boot order (INT 19h), hd0..hd3 = that disk's MBR", opt_boot, false },
     { "smp", "N", "all", "start at most N CPUs (1..64)", opt_smp, false },
     { "selftest", "NAME", "none", "after boot, run a self-test: 'exception' raises #UD to show the fault report", opt_selftest, false },
     { "trace_exits", "N", "0", "diagnostics: log the first N cloud-VM exits on each CPU", opt_trace_exits, false },
@@ -162,6 +177,7 @@ void cmdline_defaults(struct vsb_config *cfg)
     cfg->selftest = SELFTEST_NONE;
     cfg->help = false;
     cfg->trace_exits = 0;
+    cfg->boot_drive = -1;
 }
 
 static void reportf(cmdline_report report, void *ctx, const char *fmt, ...)

@@ -5,7 +5,8 @@
 #include "vmx/vmx_hw.h"
 
 extern const char bios_stub_start[], bios_stub_end[], bios_stub_int15[], bios_stub_vmcall[],
-    bios_stub_boot[], bios_stub_orig[];
+    bios_stub_boot[], bios_stub_orig[], bios_stub_boot_disk[], bios_stub_disk_fail[],
+    bios_stub_drive[];
 
 #define IVT_INT15    (0x15 * 4)
 #define BDA_BASEMEM  0x413          /* conventional memory size, KiB */
@@ -42,14 +43,28 @@ void bios_install(struct bios_view *bv, const struct memmap *fw, uint64_t hide_b
 }
 
 uint16_t bios_boot_cs(const struct bios_view *bv) { return (uint16_t)(bv->stub_pa >> 4); }
-uint16_t bios_boot_ip(void) { return (uint16_t)stub_off(bios_stub_boot); }
 
-bool bios_vmcall(const struct bios_view *bv, struct vcpu *v)
+uint16_t bios_boot_ip(const struct bios_view *bv, int drive)
+{
+    if (drive < 0)
+        return (uint16_t)stub_off(bios_stub_boot);
+    *(volatile uint8_t *)(uintptr_t)(bv->stub_pa + stub_off(bios_stub_drive)) = (uint8_t)drive;
+    return (uint16_t)stub_off(bios_stub_boot_disk);
+}
+
+bool bios_vmcall(const struct bios_view *bv, struct vcpu *v, bool *boot_failed)
 {
     uint64_t cr0 = vmcs_read(VMCS_GUEST_CR0);
     uint64_t rip = vmcs_read(VMCS_GUEST_RIP);
     uint64_t cs_base = vmcs_read(VMCS_GUEST_CS_BASE);
-    if ((cr0 & 1) || cs_base != bv->stub_pa || rip != stub_off(bios_stub_vmcall))
+    *boot_failed = false;
+    if ((cr0 & 1) || cs_base != bv->stub_pa)
+        return false;
+    if (rip == stub_off(bios_stub_disk_fail)) {
+        *boot_failed = true;
+        return true;
+    }
+    if (rip != stub_off(bios_stub_vmcall))
         return false;
 
     struct bios_regs r = { (uint32_t)v->regs.rax, (uint32_t)v->regs.rbx,

@@ -24,13 +24,15 @@ uint64_t bios_pick_stub_page(const struct memmap *fw);
  * sets the GRUB marker in the cloud VM's (identity-mapped) low memory. */
 void bios_install(struct bios_view *bv, const struct memmap *fw, uint64_t hide_base,
                   uint64_t hide_size);
-/* Real-mode CS:IP where the bootstrap CPU starts. */
+/* Real-mode CS:IP where the bootstrap CPU starts: INT 19h (the firmware's
+ * boot order) for drive < 0, else the MBR of BIOS drive `drive` (0x80..). */
 uint16_t bios_boot_cs(const struct bios_view *bv);
-uint16_t bios_boot_ip(void);
+uint16_t bios_boot_ip(const struct bios_view *bv, int drive);
 
 /* Handles a VMCALL from the INT 15h stub. Returns false if the VMCALL did
- * not come from there (the caller injects #UD). */
-bool bios_vmcall(const struct bios_view *bv, struct vcpu *v);
+ * not come from there (the caller injects #UD). A VMCALL from the disk-boot
+ * stub's failure path sets *boot_failed with the status in AX. */
+bool bios_vmcall(const struct bios_view *bv, struct vcpu *v, bool *boot_failed);
 
 /* Answers one INT 15h memory query in `r` (EAX/EBX/ECX/EDX as the BIOS
  * interface defines them) and, for E820, fills `entry` (24 bytes).

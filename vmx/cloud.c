@@ -268,9 +268,15 @@ static void cloud_run(unsigned cpu)
         unsigned aps = cpu_online_count() - 1;
         while (__atomic_load_n(&cloud.launched, __ATOMIC_ACQUIRE) < aps)
             cpu_relax();
-        vcpu_reset_real_mode(v, bios_boot_cs(&cloud.bios), bios_boot_ip(), ACTIVITY_ACTIVE);
-        kprintf("cloud: cpu0 enters the cloud VM at %04x:%04x (BIOS boot, INT 19h)\n",
-                bios_boot_cs(&cloud.bios), bios_boot_ip());
+        int drive = boot_config()->boot_drive;
+        uint16_t ip = bios_boot_ip(&cloud.bios, drive);
+        vcpu_reset_real_mode(v, bios_boot_cs(&cloud.bios), ip, ACTIVITY_ACTIVE);
+        if (drive < 0)
+            kprintf("cloud: cpu0 enters the cloud VM at %04x:%04x (BIOS boot, INT 19h)\n",
+                    bios_boot_cs(&cloud.bios), ip);
+        else
+            kprintf("cloud: cpu0 enters the cloud VM at %04x:%04x (booting drive 0x%x's MBR)\n",
+                    bios_boot_cs(&cloud.bios), ip, drive);
     } else {
         vcpu_reset_real_mode(v, 0, 0, ACTIVITY_WAIT_SIPI);
         kprintf("cloud: cpu%u waits for SIPI in the cloud VM\n", cpu);

@@ -3,6 +3,7 @@
  * handlers, per-reason counters and L0 cost. Guest-caused faults are
  * injected into the guest or stop the cloud VM; vsbypass keeps running.
  */
+#include "core/cmdline.h"
 #include "core/cpu.h"
 #include "core/hw.h"
 #include "core/libc.h"
@@ -183,8 +184,17 @@ static void h_invd(struct vcpu *v)
 
 static void h_vmcall(struct vcpu *v)
 {
-    if (!bios_vmcall(&cloud.bios, v))
+    bool boot_failed;
+    if (!bios_vmcall(&cloud.bios, v, &boot_failed)) {
         inject_exception(VEC_UD, false, 0);
+        return;
+    }
+    if (boot_failed) {
+        kprintf("cloud: booting drive 0x%x failed: %s (status 0x%llx)\n", boot_config()->boot_drive,
+                (v->regs.rax & 0xFFFF) == 0xAA55 ? "sector 0 has no boot signature" : "INT 13h read error",
+                (unsigned long long)(v->regs.rax & 0xFFFF));
+        cloud_stop(v, "the configured boot device could not be booted");
+    }
 }
 
 static void h_vmx_insn(struct vcpu *v)

@@ -293,19 +293,40 @@ static void test_bad_value_resets_earlier_good_one(void **state)
     assert_int_equal(cfg.trace_exits, 0);
 }
 
+static void test_boot_device(void **state)
+{
+    (void)state;
+    struct vsb_config cfg;
+    struct msgs m;
+    assert_int_equal(parse("", &cfg, &m), 0);
+    assert_int_equal(cfg.boot_drive, -1);
+    assert_int_equal(parse("boot=hd0", &cfg, &m), 0);
+    assert_int_equal(cfg.boot_drive, 0x80);
+    assert_int_equal(parse("boot=hd3", &cfg, &m), 0);
+    assert_int_equal(cfg.boot_drive, 0x83);
+    assert_int_equal(parse("boot=hd2 boot=bios", &cfg, &m), 0);
+    assert_int_equal(cfg.boot_drive, -1);
+    assert_int_equal(parse("boot=hd1 boot=hd4", &cfg, &m), 1);
+    expect_contains(m.text[0], "boot=hd4: not a boot device (bios, hd0..hd3); using default bios");
+    assert_int_equal(cfg.boot_drive, -1);
+    assert_int_equal(parse("boot=hd", &cfg, &m), 1);
+    assert_int_equal(parse("boot=hd00", &cfg, &m), 1);
+}
+
 static void test_help_table(void **state)
 {
     (void)state;
     struct msgs m = { .n = 0 };
     cmdline_help(capture, &m);
-    assert_int_equal(m.n, 7);
+    assert_int_equal(m.n, 8);
     expect_contains(m.text[0], "options");
     assert_string_equal(m.text[1], "  mem=SIZE       hypervisor region size, 32M..2048M, carved from the "
                                    "top of RAM below 4 GiB [default 128M]");
     expect_contains(m.text[2], "console=LIST");
-    expect_contains(m.text[3], "[default all]");
-    expect_contains(m.text[5], "trace_exits=N");
-    assert_string_equal(m.text[6], "  help           print this option list at boot");
+    expect_contains(m.text[3], "boot=DEV");
+    expect_contains(m.text[4], "[default all]");
+    expect_contains(m.text[6], "trace_exits=N");
+    assert_string_equal(m.text[7], "  help           print this option list at boot");
 }
 
 int main(void)
@@ -326,6 +347,7 @@ int main(void)
         cmocka_unit_test(test_long_values),
         cmocka_unit_test(test_spaces_tabs_and_several_messages),
         cmocka_unit_test(test_bad_value_resets_earlier_good_one),
+        cmocka_unit_test(test_boot_device),
         cmocka_unit_test(test_help_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
