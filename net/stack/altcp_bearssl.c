@@ -43,6 +43,8 @@ struct tls_conn {
     bool rx_fin;                /* the peer's FIN arrived on inner */
     bool eof_delivered;         /* the application got its NULL pbuf */
     bool failed_logged;
+    bool got_bytes;
+    uint8_t first_byte;         /* of the client's first record: 0x16 for TLS */
     uint8_t poll_ticks;
     struct altcp_pcb *outer;
     struct altcp_pcb *inner;
@@ -122,6 +124,10 @@ const char *altcp_bearssl_strerror(int err)
     case BR_ERR_X509_NOT_TRUSTED: return "client certificate: not signed by the tenant CA";
     default: break;
     }
+    if (err == BR_ERR_SEND_FATAL_ALERT + 40)
+        return "sent handshake_failure alert (no common version, cipher suite or curve)";
+    if (err == BR_ERR_SEND_FATAL_ALERT + 70)
+        return "sent protocol_version alert (not TLS 1.2)";
     if (err >= BR_ERR_SEND_FATAL_ALERT)
         fmt_snprintf(other, sizeof(other), "sent fatal alert %d", err - BR_ERR_SEND_FATAL_ALERT);
     else if (err >= BR_ERR_RECV_FATAL_ALERT)
@@ -420,6 +426,12 @@ static void handshake_failed(struct tls_conn *tc, const char *why)
     if (!tc->failed_logged) {
         tc->failed_logged = true;
         stats.handshakes_failed++;
+        if (tc->got_bytes && tc->first_byte != 0x16) {
+            char c = tc->first_byte >= 0x20 && tc->first_byte < 0x7f ? (char)tc->first_byte : '.';
+            net_log("tls %s: handshake refused: not TLS (first byte 0x%02x '%c', plain text?): %s",
+                    tc->label, tc->first_byte, c, why);
+            return;
+        }
         net_log("tls %s: handshake refused: %s", tc->label, why);
     }
 }
@@ -433,12 +445,40 @@ static void detach_inner(struct altcp_pcb *inner)
     altcp_poll(inner, NULL, 0);
 }
 
+/* Moves whatever records BearSSL has ready (the last data, close_notify)
+ * into TCP, without calling the application. */
+static void flush_out(struct tls_conn *tc)
+{
+    br_ssl_engine_context *eng = &tc->sc.eng;
+    bool wrote = false;
+    for (;;) {
+        if (!(br_ssl_engine_current_state(eng) & BR_SSL_SENDREC))
+            break;
+        size_t len;
+        unsigned char *buf = br_ssl_engine_sendrec_buf(eng, &len);
+        size_t room = altcp_sndbuf(tc->inner);
+        size_t n = len < room ? len : room;
+        if (n > 0xffff)
+            n = 0xffff;
+        if (n == 0 || altcp_write(tc->inner, buf, (u16_t)n, TCP_WRITE_FLAG_COPY) != ERR_OK)
+            break;
+        br_ssl_engine_sendrec_ack(eng, n);
+        wrote = true;
+    }
+    if (wrote)
+        altcp_output(tc->inner);
+}
+
 /* Frees the slot and both pcbs; returns true if inner was aborted. */
 static bool teardown(struct tls_conn *tc)
 {
     bool aborted = false;
     struct altcp_pcb *inner = tc->inner;
     if (inner != NULL) {
+        if (!tc->abort_req && tc->phase == TC_OPEN) {
+            br_ssl_engine_flush(&tc->sc.eng, 0);
+            flush_out(tc);
+        }
         detach_inner(inner);
         if (tc->abort_req) {
             altcp_abort(inner);
@@ -624,6 +664,10 @@ static err_t inner_recv(void *arg, struct altcp_pcb *inner, struct pbuf *p, err_
         if (p != NULL)
             pbuf_free(p);
         return ERR_OK;
+    }
+    if (p != NULL && !tc->got_bytes && p->len > 0) {
+        tc->got_bytes = true;
+        tc->first_byte = ((const uint8_t *)p->payload)[0];
     }
     if (p == NULL) {
         tc->rx_fin = true;
@@ -1004,6 +1048,7 @@ static err_t conn_close(struct altcp_pcb *conn)
     tc->app_closed = true;
     if (tc->phase == TC_OPEN && tc->inner != NULL) {
         /* close_notify, pushed to TCP before its FIN if there is room. */
+        br_ssl_engine_flush(&tc->sc.eng, 0);
         br_ssl_engine_close(&tc->sc.eng);
         if (tc->depth == 0)
             pump(tc);
