@@ -5,10 +5,39 @@
 #define SMAP 0x534D4150u        /* "SMAP" */
 #define MIB  0x100000ULL
 
+/* Adds [base, end) less the `ncut` ranges of `cut`. */
+static void add_outside(struct memmap *out, uint64_t base, uint64_t end, uint32_t type,
+                        const struct mem_range *cut, unsigned ncut)
+{
+    if (base >= end)
+        return;
+    if (ncut == 0) {
+        memmap_add(out, base, end - base, type);
+        return;
+    }
+    uint64_t lo = cut->base, hi = cut->base + cut->len;
+    if (hi <= base || lo >= end) {
+        add_outside(out, base, end, type, cut + 1, ncut - 1);
+        return;
+    }
+    add_outside(out, base, lo, type, cut + 1, ncut - 1);   /* below the cut, if any */
+    add_outside(out, hi, end, type, cut + 1, ncut - 1);    /* above it, if any */
+}
+
 void bios_build_e820(const struct memmap *fw, uint64_t stub_pa, uint64_t hide_base,
                      uint64_t hide_size, struct memmap *out)
 {
-    *out = *fw;
+    /*
+     * Cut the stub page and the hidden range out of every firmware entry
+     * before adding them as reserved: when the table is full the reserved
+     * entries (or pieces past them) are dropped, and a dropped range is one
+     * the cloud VM is not told about, never one it is told is usable.
+     */
+    const struct mem_range cut[2] = { { stub_pa, 0x1000 }, { hide_base, hide_size } };
+    out->n = 0;
+    out->truncated = fw->truncated;
+    for (unsigned i = 0; i < fw->n; i++)
+        add_outside(out, fw->e[i].base, fw->e[i].base + fw->e[i].len, fw->e[i].type, cut, 2);
     memmap_add(out, stub_pa, 0x1000, MEM_RESERVED);
     memmap_add(out, hide_base, hide_size, MEM_RESERVED);
     memmap_normalize(out);
@@ -22,6 +51,8 @@ uint64_t bios_pick_stub_page(const struct memmap *fw)
             uint64_t end = e->base + e->len;
             if (end > 0xA0000)
                 end = 0xA0000;
+            if (end < 0x2000)
+                return 0;       /* no whole page above page 0 (IVT, BDA) */
             return (end & ~0xFFFULL) - 0x1000;
         }
     }
