@@ -60,3 +60,10 @@ net-hosted: $(NET_HOSTED)
 
 net-test: $(NET_HOSTED)
 	tests/net/run
+
+# Unit tests of the freestanding protocol code (policy, selection, escapes).
+$(NET_OUT)/test_net_proto: tests/net/test_proto.c net/policy.c net/console.c core/fmt.c \
+                           net/policy.h net/console.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  HOSTCC  $@")
+	$(Q)$(HOSTCC) $(HOSTCFLAGS) -o $@ tests/net/test_proto.c net/policy.c net/console.c core/fmt.c
