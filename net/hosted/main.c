@@ -247,6 +247,7 @@ int main(int argc, char **argv)
         for (unsigned i = 0; i < nvms; i++)
             busy |= guest_step(&vms[i]);
         console_srv_poll();
+        altcp_bearssl_poll();
         busy |= link_deliver() > 0;
         if (want_stats) {
             want_stats = 0;

@@ -556,7 +556,11 @@ static void deliver(struct tls_conn *tc, struct pbuf *p)
         tc->refused = p;        /* lwIP's convention: refused data is kept */
 }
 
-static void pump(struct tls_conn *tc)
+/* Runs the engine: records out to TCP, ciphertext in from tc->rx, and, if
+ * to_app, the handshake result, plaintext and end of stream to the
+ * application. Calls made by the application itself pass to_app=false, so
+ * the application is never re-entered from its own calls. */
+static void pump(struct tls_conn *tc, bool to_app)
 {
     br_ssl_engine_context *eng = &tc->sc.eng;
     bool wrote = false;
@@ -604,12 +608,12 @@ static void pump(struct tls_conn *tc)
             altcp_recved(tc->inner, n);
             progress = true;
         }
-        if (tc->phase == TC_HANDSHAKE && (st & (BR_SSL_SENDAPP | BR_SSL_RECVAPP))) {
+        if (to_app && tc->phase == TC_HANDSHAKE && (st & (BR_SSL_SENDAPP | BR_SSL_RECVAPP))) {
             handshake_done(tc);
             progress = true;
             continue;
         }
-        if (tc->phase == TC_OPEN && !tc->app_closed) {
+        if (to_app && tc->phase == TC_OPEN && !tc->app_closed) {
             if (tc->refused != NULL) {
                 struct pbuf *p = tc->refused;
                 tc->refused = NULL;
@@ -639,7 +643,7 @@ static void pump(struct tls_conn *tc)
     if (wrote && tc->inner != NULL)
         altcp_output(tc->inner);
     /* End of the peer's stream: its FIN (or close_notify) with nothing left. */
-    if (tc->rx_fin && tc->rx == NULL && !tc->close_req && !tc->abort_req) {
+    if (to_app && tc->rx_fin && tc->rx == NULL && !tc->close_req && !tc->abort_req) {
         if (tc->phase == TC_HANDSHAKE) {
             handshake_failed(tc, "peer closed the connection during the handshake");
             tc->close_req = true;
@@ -677,7 +681,7 @@ static err_t inner_recv(void *arg, struct altcp_pcb *inner, struct pbuf *p, err_
         pbuf_cat(tc->rx, p);
     }
     (void)err;
-    pump(tc);
+    pump(tc, true);
     return finish(tc);
 }
 
@@ -688,7 +692,7 @@ static err_t inner_sent(void *arg, struct altcp_pcb *inner, u16_t len)
     (void)len;
     if (tc == NULL)
         return ERR_OK;
-    pump(tc);
+    pump(tc, true);
     if (tc->phase == TC_OPEN && !tc->app_closed && !tc->close_req && !tc->abort_req &&
         tc->outer->sent != NULL && tc->sent_credit > 0) {
         u16_t n = tc->sent_credit > 0xffff ? 0xffff : (u16_t)tc->sent_credit;
@@ -735,7 +739,7 @@ static err_t inner_poll(void *arg, struct altcp_pcb *inner)
             return finish(tc);
         }
     }
-    pump(tc);
+    pump(tc, true);
     if (tc->phase == TC_OPEN && !tc->app_closed && !tc->close_req && !tc->abort_req &&
         tc->outer->poll != NULL) {
         /* inner polls every 500 ms, like the application's interval unit */
@@ -873,7 +877,6 @@ static err_t inner_accept(void *arg, struct altcp_pcb *new_inner, err_t err)
     altcp_err(new_inner, inner_err);
     altcp_poll(new_inner, inner_poll, 1);
     altcp_nagle_disable(new_inner);
-    pump(tc);
     return ERR_OK;
 }
 
@@ -921,7 +924,7 @@ static void conn_recved(struct altcp_pcb *conn, u16_t len)
         return;
     tc->app_outstanding -= len < tc->app_outstanding ? len : tc->app_outstanding;
     if (tc->depth == 0) {
-        pump(tc);
+        pump(tc, false);
         finish(tc);
     }
 }
@@ -940,7 +943,7 @@ static err_t conn_write(struct altcp_pcb *conn, const void *data, u16_t len, u8_
     if (avail < len && tc->depth == 0) {
         /* Close the partial record and push it out to make room. */
         br_ssl_engine_flush(eng, 0);
-        pump(tc);
+        pump(tc, false);
         avail = 0;
         if (br_ssl_engine_current_state(eng) & BR_SSL_SENDAPP)
             br_ssl_engine_sendapp_buf(eng, &avail);
@@ -954,7 +957,7 @@ static err_t conn_write(struct altcp_pcb *conn, const void *data, u16_t len, u8_
     if (!(apiflags & TCP_WRITE_FLAG_MORE))
         br_ssl_engine_flush(eng, 0);
     if (tc->depth == 0) {
-        pump(tc);
+        pump(tc, false);
         finish(tc);
     }
     return ERR_OK;
@@ -967,7 +970,7 @@ static err_t conn_output(struct altcp_pcb *conn)
         return ERR_CONN;
     br_ssl_engine_flush(&tc->sc.eng, 0);
     if (tc->depth == 0) {
-        pump(tc);
+        pump(tc, false);
         finish(tc);
     }
     return ERR_OK;
@@ -987,7 +990,7 @@ static u16_t conn_sndbuf(struct altcp_pcb *conn)
      * pending one can be pushed out now. */
     if (avail < 256 && tc->depth == 0) {
         br_ssl_engine_flush(eng, 0);
-        pump(tc);
+        pump(tc, false);
         avail = 0;
         if (br_ssl_engine_current_state(eng) & BR_SSL_SENDAPP)
             br_ssl_engine_sendapp_buf(eng, &avail);
@@ -1051,7 +1054,7 @@ static err_t conn_close(struct altcp_pcb *conn)
         br_ssl_engine_flush(&tc->sc.eng, 0);
         br_ssl_engine_close(&tc->sc.eng);
         if (tc->depth == 0)
-            pump(tc);
+            pump(tc, false);
     }
     tc->close_req = true;
     if (tc->depth == 0)
@@ -1210,4 +1213,15 @@ struct altcp_pcb *altcp_bearssl_new_listener(const struct altcp_bearssl_config *
     outer->inner_conn = inner;
     outer->state = (void *)cfg;
     return outer;
+}
+
+void altcp_bearssl_poll(void)
+{
+    for (unsigned i = 0; i < ALTCP_BEARSSL_MAX_CONN; i++) {
+        struct tls_conn *tc = &slots[i];
+        if (tc->phase == TC_FREE || tc->depth != 0 || tc->inner == NULL)
+            continue;
+        pump(tc, true);
+        finish(tc);
+    }
 }

@@ -72,6 +72,11 @@ const char *altcp_bearssl_suite_name(struct altcp_pcb *conn);
 /* A short label "ADDR:PORT" of the connection's peer, for logs. */
 const char *altcp_bearssl_peer_label(struct altcp_pcb *conn);
 
+/* Moves pending data of every connection (plaintext the application can now
+ * take after altcp_recved, records TCP now has room for). Call from the
+ * network loop; inner TCP events do the same for their own connection. */
+void altcp_bearssl_poll(void);
+
 struct altcp_bearssl_stats {
     unsigned slots_in_use;          /* connection slots now allocated */
     unsigned slots_max;             /* ALTCP_BEARSSL_MAX_CONN */
