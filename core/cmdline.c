@@ -140,6 +140,18 @@ static const char *opt_boot(const char *val, struct vsb_config *cfg, char *note,
     return "not a boot device (bios, hd0..hd3)";
 }
 
+static const char *opt_nested(const char *val, struct vsb_config *cfg, char *note, size_t notelen)
+{
+    (void)note, (void)notelen;
+    if (!strcmp(val, "on"))
+        cfg->nested = true;
+    else if (!strcmp(val, "off"))
+        cfg->nested = false;
+    else
+        return "not on or off";
+    return NULL;
+}
+
 static const char *opt_selftest(const char *val, struct vsb_config *cfg, char *note, size_t notelen)
 {
     (void)note, (void)notelen;
@@ -163,6 +175,7 @@ static const struct cmdline_opt options[] = {
     { "mem", "SIZE", "128M", "hypervisor region size, 32M..2048M, carved from the top of RAM below 4 GiB", opt_mem, false },
     { "console", "LIST", "com1,e9", "console outputs: com1..com4, e9 (emulator debug port)", opt_console, false },
     { "boot", "DEV", "bios", "what the cloud VM boots: bios = the firmware's boot order (INT 19h), hd0..hd3 = that disk's MBR", opt_boot, false },
+    { "nested", "on|off", "on", "offer VT-x to the cloud VM (its capabilities; VMX instructions still #UD)", opt_nested, false },
     { "smp", "N", "all", "start at most N CPUs (1..64)", opt_smp, false },
     { "selftest", "NAME", "none", "after boot, run a self-test: 'exception' raises #UD to show the fault report", opt_selftest, false },
     { "trace_exits", "N", "0", "diagnostics: log the first N cloud-VM exits on each CPU", opt_trace_exits, false },
@@ -178,6 +191,7 @@ void cmdline_defaults(struct vsb_config *cfg)
     cfg->help = false;
     cfg->trace_exits = 0;
     cfg->boot_drive = -1;
+    cfg->nested = true;
 }
 
 static void reportf(cmdline_report report, void *ctx, const char *fmt, ...)

@@ -13,6 +13,7 @@ struct vsb_config {
     enum selftest selftest;     /* selftest=: deliberate fault after boot */
     bool help;                  /* help: print the option table */
     unsigned trace_exits;       /* trace_exits=: log the first N VM exits per CPU */
+    bool nested;                /* nested=: offer VMX to the cloud VM */
     int boot_drive;             /* boot=: -1 BIOS boot order (INT 19h), else 0x80 + N */
 };
 

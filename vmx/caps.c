@@ -8,6 +8,11 @@
 
 static struct vmx_caps caps[MAX_CPUS];
 
+const struct vmx_caps *vmx_caps_of(unsigned cpu)
+{
+    return &caps[cpu];
+}
+
 static void vmx_caps_probe(unsigned cpu)
 {
     struct vmx_caps *c = &caps[cpu];

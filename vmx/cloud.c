@@ -74,6 +74,12 @@ static void cloud_setup(void)
     for (uint32_t m = MSR_IA32_VMX_BASIC; m <= MSR_IA32_VMX_VMFUNC; m++)
         msr_trap(mb, m);
     bios_install(&cloud.bios, fw, region.base, region.size);
+    if (boot_config()->nested) {
+        cloud.nested = nested_caps_compute(vmx_caps_of(0), &cloud.caps);
+        kprintf("cloud: VT-x %s to the cloud VM%s\n", cloud.nested ? "offered" : "not offered",
+                cloud.nested ? " (EPT, VPID, unrestricted guest; VMX instructions not emulated yet)"
+                             : ": this CPU lacks EPT, VPID or unrestricted guest");
+    }
     kprintf("cloud: EPT01 maps 0-%llu GiB, region 0x%llx+%llu MiB hidden; %zu pages free\n",
             (unsigned long long)(lay.limit >> 30), (unsigned long long)region.base,
             (unsigned long long)(region.size >> 20), region_pages.nfree);

@@ -2,6 +2,7 @@
 #ifndef VMX_CLOUD_H
 #define VMX_CLOUD_H
 #include "vmx/bios.h"
+#include "vmx/nested_caps.h"
 #include "vmx/vcpu.h"
 
 struct cloud_vm {
@@ -9,6 +10,8 @@ struct cloud_vm {
     uint64_t io_bitmap_pa[2];
     uint64_t msr_bitmap_pa;
     struct bios_view bios;
+    bool nested;                /* VMX offered to the cloud VM */
+    struct nested_caps caps;    /* what it sees in IA32_VMX_* */
     volatile bool ready;        /* shared structures built: CPUs may launch */
     volatile bool stopped;      /* a fatal guest event: no CPU resumes it */
     volatile unsigned launched; /* CPUs that entered the guest */

@@ -96,7 +96,8 @@ static void h_cpuid(struct vcpu *v)
     /* OSXSAVE and OSPKE reflect CR4 of whoever runs CPUID: here, vsbypass's. */
     uint64_t cr4 = vmcs_read(VMCS_GUEST_CR4);
     if (leaf == 1) {
-        r.ecx &= ~CPUID_1_ECX_VMX;      /* nested VMX is not offered yet */
+        if (!cloud.nested)
+            r.ecx &= ~CPUID_1_ECX_VMX;
         r.ecx = (r.ecx & ~CPUID_1_ECX_OSXSAVE) | ((cr4 & CR4_OSXSAVE) ? CPUID_1_ECX_OSXSAVE : 0);
     }
     if (leaf == 7 && sub == 0)
@@ -112,8 +113,15 @@ static void h_cpuid(struct vcpu *v)
 static void h_rdmsr(struct vcpu *v)
 {
     uint32_t msr = (uint32_t)v->regs.rcx;
+    uint64_t val;
     if (msr == MSR_IA32_FEATURE_CONTROL) {
-        set_edx_eax(v, FEATURE_CONTROL_LOCK);   /* locked, VMX off: as on a CPU without VMX */
+        /* Locked, as firmware leaves it; VMX outside SMX on only when offered. */
+        set_edx_eax(v, FEATURE_CONTROL_LOCK | (cloud.nested ? FEATURE_CONTROL_VMX_OUTSIDE_SMX : 0));
+        skip_instruction();
+        return;
+    }
+    if (cloud.nested && !nested_caps_rdmsr(&cloud.caps, msr, &val)) {
+        set_edx_eax(v, val);
         skip_instruction();
         return;
     }
@@ -134,7 +142,14 @@ static void h_cr_access(struct vcpu *v)
     if (type != 0 || (cr != 0 && cr != 4))
         cloud_stop(v, "unexpected control-register access exit");
     if (cr == 4) {
-        inject_exception(VEC_GP, true, 0);  /* only CR4.VMXE exits: reserved for this guest */
+        /* Only a change of CR4.VMXE exits; the real bit stays 1 for vsbypass. */
+        if (!cloud.nested || (val & ~rdmsr(MSR_IA32_VMX_CR4_FIXED1))) {
+            inject_exception(VEC_GP, true, 0);
+            return;
+        }
+        vmcs_write(VMCS_CR4_SHADOW, (vmcs_read(VMCS_CR4_SHADOW) & ~CR4_VMXE) | (val & CR4_VMXE));
+        vmcs_write(VMCS_GUEST_CR4, val | CR4_VMXE);
+        skip_instruction();
         return;
     }
     if ((val >> 32) || ((val & CR0_PG) && !(val & CR0_PE)) || ((val & CR0_NW) && !(val & CR0_CD))) {

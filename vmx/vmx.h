@@ -15,6 +15,9 @@ struct vmx_caps {
     uint64_t misc, cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1, vmcs_enum;
 };
 
+/* The capabilities read on `cpu` at boot. */
+const struct vmx_caps *vmx_caps_of(unsigned cpu);
+
 /* Pure helpers (host-tested). */
 static inline uint32_t vmx_allowed1(uint64_t ctl_msr) { return (uint32_t)(ctl_msr >> 32); }
 static inline uint32_t vmx_allowed0(uint64_t ctl_msr) { return (uint32_t)ctl_msr; }
