@@ -8,6 +8,16 @@
  *        everything else goes to the firmware's original handler.
  * boot:  where the bootstrap CPU starts as a guest: re-run the BIOS boot.
  */
+/* Flat real-mode data segments and the stack the BIOS boot path expects. */
+.macro REAL_MODE_SEGMENTS
+    cli
+    xorw    %ax, %ax
+    movw    %ax, %ds
+    movw    %ax, %es
+    movw    %ax, %ss
+    movw    $0x7C00, %sp
+.endm
+
     .section .rodata
     .code16
     .global bios_stub_start, bios_stub_end
@@ -27,12 +37,7 @@ bios_stub_vmcall:
     iret
 
 bios_stub_boot:
-    cli
-    xorw    %ax, %ax
-    movw    %ax, %ds
-    movw    %ax, %es
-    movw    %ax, %ss
-    movw    $0x7C00, %sp
+    REAL_MODE_SEGMENTS
     int     $0x19
 1:  hlt
     jmp     1b
@@ -45,12 +50,7 @@ bios_stub_boot:
  * signature is missing), which stops the cloud VM with a message.
  */
 bios_stub_boot_disk:
-    cli
-    xorw    %ax, %ax
-    movw    %ax, %ds
-    movw    %ax, %es
-    movw    %ax, %ss
-    movw    $0x7C00, %sp
+    REAL_MODE_SEGMENTS
     sti
     movw    $3, %si
 2:  movw    $0x0201, %ax            /* read one sector */
