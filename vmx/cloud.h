@@ -27,6 +27,11 @@ void vmcs_dump(void);
 void vcpu_reset_real_mode(struct vcpu *v, uint16_t cs, uint16_t ip, unsigned activity);
 _Noreturn void cloud_stop(struct vcpu *v, const char *why);
 void cloud_print_exit_stats(void);
+/* For exit handlers: inject a hardware exception at the next entry; skip
+ * the instruction that exited (clearing any STI/MOV SS shadow). */
+void vmx_inject_exception(unsigned vec, bool has_error, uint32_t error);
+void vmx_skip_instruction(void);
+
 /* The vCPU running on `cpu`, or NULL before it launched. */
 struct vcpu *cloud_vcpu(unsigned cpu);
 

@@ -12,6 +12,7 @@
 #include "core/time.h"
 #include "vmx/cloud.h"
 #include "vmx/lapic.h"
+#include "vmx/nested_exits.h"
 #include "vmx/vmx_hw.h"
 #include "vmx/vmx_msr.h"
 
@@ -51,7 +52,7 @@ static const char *reason_name(unsigned r)
     return r < EXIT_REASON_MAX && reason_names[r] ? reason_names[r] : "?";
 }
 
-static void skip_instruction(void)
+void vmx_skip_instruction(void)
 {
     vmcs_write(VMCS_GUEST_RIP, vmcs_read(VMCS_GUEST_RIP) + vmcs_read(VMCS_EXIT_INSTR_LEN));
     /* The emulated instruction ends any STI / MOV SS interrupt shadow. */
@@ -60,7 +61,7 @@ static void skip_instruction(void)
         vmcs_write(VMCS_GUEST_INTERRUPTIBILITY, intr & ~3ULL);
 }
 
-static void inject_exception(unsigned vec, bool has_error, uint32_t error)
+void vmx_inject_exception(unsigned vec, bool has_error, uint32_t error)
 {
     /* Real mode delivers no error codes (SDM VM-entry checks on event injection). */
     if (!(vmcs_read(VMCS_GUEST_CR0) & CR0_PE))
@@ -106,7 +107,7 @@ static void h_cpuid(struct vcpu *v)
     v->regs.rbx = r.ebx;
     v->regs.rcx = r.ecx;
     v->regs.rdx = r.edx;
-    skip_instruction();
+    vmx_skip_instruction();
 }
 
 /* Only the MSRs trapped in cloud_setup's bitmap arrive here. */
@@ -117,21 +118,21 @@ static void h_rdmsr(struct vcpu *v)
     if (msr == MSR_IA32_FEATURE_CONTROL) {
         /* Locked, as firmware leaves it; VMX outside SMX on only when offered. */
         set_edx_eax(v, FEATURE_CONTROL_LOCK | (cloud.nested ? FEATURE_CONTROL_VMX_OUTSIDE_SMX : 0));
-        skip_instruction();
+        vmx_skip_instruction();
         return;
     }
     if (cloud.nested && !nested_caps_rdmsr(&cloud.caps, msr, &val)) {
         set_edx_eax(v, val);
-        skip_instruction();
+        vmx_skip_instruction();
         return;
     }
-    inject_exception(VEC_GP, true, 0);
+    vmx_inject_exception(VEC_GP, true, 0);
 }
 
 static void h_wrmsr(struct vcpu *v)
 {
     (void)v;
-    inject_exception(VEC_GP, true, 0);     /* locked or nonexistent for this guest */
+    vmx_inject_exception(VEC_GP, true, 0);     /* locked or nonexistent for this guest */
 }
 
 static void h_cr_access(struct vcpu *v)
@@ -144,22 +145,22 @@ static void h_cr_access(struct vcpu *v)
     if (cr == 4) {
         /* Only a change of CR4.VMXE exits; the real bit stays 1 for vsbypass. */
         if (!cloud.nested || (val & ~rdmsr(MSR_IA32_VMX_CR4_FIXED1))) {
-            inject_exception(VEC_GP, true, 0);
+            vmx_inject_exception(VEC_GP, true, 0);
             return;
         }
         vmcs_write(VMCS_CR4_SHADOW, (vmcs_read(VMCS_CR4_SHADOW) & ~CR4_VMXE) | (val & CR4_VMXE));
         vmcs_write(VMCS_GUEST_CR4, val | CR4_VMXE);
-        skip_instruction();
+        vmx_skip_instruction();
         return;
     }
     if ((val >> 32) || ((val & CR0_PG) && !(val & CR0_PE)) || ((val & CR0_NW) && !(val & CR0_CD))) {
-        inject_exception(VEC_GP, true, 0);
+        vmx_inject_exception(VEC_GP, true, 0);
         return;
     }
     uint64_t old = vmcs_read(VMCS_GUEST_CR0);
     if ((val & CR0_PG) && !(old & CR0_PG) && (vmcs_read(VMCS_GUEST_EFER) & EFER_LME) &&
         !(vmcs_read(VMCS_GUEST_CR4) & CR4_PAE)) {
-        inject_exception(VEC_GP, true, 0);      /* long mode needs PAE */
+        vmx_inject_exception(VEC_GP, true, 0);      /* long mode needs PAE */
         return;
     }
     vmcs_write(VMCS_CR0_SHADOW, val);
@@ -172,7 +173,7 @@ static void h_cr_access(struct vcpu *v)
         uint64_t entry = vmcs_read(VMCS_ENTRY_CTLS);
         vmcs_write(VMCS_ENTRY_CTLS, lma ? entry | ENTRY_IA32E_MODE : entry & ~(uint64_t)ENTRY_IA32E_MODE);
     }
-    skip_instruction();
+    vmx_skip_instruction();
 }
 
 static void h_xsetbv(struct vcpu *v)
@@ -183,25 +184,25 @@ static void h_xsetbv(struct vcpu *v)
     uint64_t supported = ((uint64_t)x.edx << 32) | x.eax;
     unsigned cpl = (vmcs_read(VMCS_GUEST_SS_AR) >> 5) & 3;
     if (cpl || idx != 0 || !(val & 1) || (val & ~supported) || ((val & 4) && !(val & 2))) {
-        inject_exception(VEC_GP, true, 0);
+        vmx_inject_exception(VEC_GP, true, 0);
         return;
     }
     __asm__ volatile("xsetbv" :: "c"(idx), "a"((uint32_t)val), "d"((uint32_t)(val >> 32)));
-    skip_instruction();
+    vmx_skip_instruction();
 }
 
 static void h_invd(struct vcpu *v)
 {
     (void)v;
     __asm__ volatile("wbinvd" ::: "memory");    /* never drop dirty lines vsbypass owns */
-    skip_instruction();
+    vmx_skip_instruction();
 }
 
 static void h_vmcall(struct vcpu *v)
 {
     bool boot_failed;
     if (!bios_vmcall(&cloud.bios, v, &boot_failed)) {
-        inject_exception(VEC_UD, false, 0);
+        vmx_inject_exception(VEC_UD, false, 0);
         return;
     }
     if (boot_failed) {
@@ -214,8 +215,7 @@ static void h_vmcall(struct vcpu *v)
 
 static void h_vmx_insn(struct vcpu *v)
 {
-    (void)v;
-    inject_exception(VEC_UD, false, 0);     /* VMX is hidden (CPUID.1:ECX.VMX = 0) */
+    nested_exit_vmx_insn(v, v->exit_reason);    /* #UD there when nested=off */
 }
 
 static void h_init(struct vcpu *v)
@@ -304,6 +304,7 @@ struct vcpu *vmx_exit_handler(struct vcpu *v)
     uint32_t reason = (uint32_t)vmcs_read(VMCS_EXIT_REASON);
     unsigned basic = reason & 0xFFFF;
     all_vcpus[v->cpu] = v;
+    v->exit_reason = basic;
     if (basic < EXIT_REASON_MAX)
         v->exits[basic]++;
     if (v->trace_left) {

@@ -2,6 +2,7 @@
 #include "core/hw.h"
 #include "core/libc.h"
 #include "core/region.h"
+#include <stdbool.h>
 #include "vmx/vmcs_fields.h"
 #include "vmx/vmx_hw.h"
 
@@ -36,6 +37,39 @@ int guest_read_phys(uint64_t gpa, void *buf, size_t n)
     }
     return 0;
 }
+
+int guest_write_phys(uint64_t gpa, const void *buf, size_t n)
+{
+    if (gpa + n > region.base && gpa < region.base + region.size)
+        return -1;
+    const uint8_t *p = region_phys_map(gpa, n);
+    if (!p)
+        return -1;
+    memcpy((void *)(uintptr_t)p, buf, n);
+    return 0;
+}
+
+static int linear_io(uint64_t lin, void *buf, size_t n, bool write)
+{
+    uint8_t *b = buf;
+    size_t done = 0;
+    while (done < n) {
+        uint64_t at = lin + done, gpa;
+        size_t chunk = 0x1000 - (at & 0xFFF);
+        if (chunk > n - done)
+            chunk = n - done;
+        if (guest_linear_to_phys(at, &gpa))
+            return -1;
+        int r = write ? guest_write_phys(gpa, b + done, chunk) : guest_read_phys(gpa, b + done, chunk);
+        if (r)
+            return -1;
+        done += chunk;
+    }
+    return 0;
+}
+
+int guest_read_linear(uint64_t lin, void *buf, size_t n) { return linear_io(lin, buf, n, false); }
+int guest_write_linear(uint64_t lin, const void *buf, size_t n) { return linear_io(lin, (void *)(uintptr_t)buf, n, true); }
 
 static int read_entry(uint64_t gpa, unsigned size, uint64_t *e)
 {

@@ -7,6 +7,12 @@
 /* Copies guest-physical memory; the hypervisor region reads as zeros, as
  * EPT01 shows it to the guest. Returns -1 past the identity map. */
 int guest_read_phys(uint64_t gpa, void *buf, size_t n);
+/* Writes guest-physical memory; fails (-1) on any byte of the hypervisor
+ * region or past the identity map. */
+int guest_write_phys(uint64_t gpa, const void *buf, size_t n);
+/* Reads or writes n bytes at a guest linear address, page by page. */
+int guest_read_linear(uint64_t lin, void *buf, size_t n);
+int guest_write_linear(uint64_t lin, const void *buf, size_t n);
 /* Translates a linear address with the guest's paging mode (from the
  * current VMCS): none, 32-bit, PAE or 4-level. Returns -1 if not present. */
 int guest_linear_to_phys(uint64_t lin, uint64_t *gpa);

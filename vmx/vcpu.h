@@ -45,7 +45,8 @@ struct vcpu {
     uint64_t cr0_shadow_ne;         /* NE as the guest last wrote it */
     bool waiting_sipi;              /* in wait-for-SIPI (the post-INIT state) */
     bool init_pending;              /* a virtual INIT to take at the next NMI exit */
-    unsigned trace_left;            /* exits still to log (cmdline trace_exits=) */
+    unsigned trace_left;
+    unsigned exit_reason;           /* basic reason of the exit being handled */            /* exits still to log (cmdline trace_exits=) */
     uint64_t exits[EXIT_REASON_MAX];
     uint64_t exit_cycles[EXIT_REASON_MAX];  /* TSC ticks spent in L0, by reason */
 };
