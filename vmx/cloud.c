@@ -123,7 +123,7 @@ static bool vmx_on(struct vcpu *v)
 }
 
 /* allowed-0 bits must be 1, allowed-1 bits may be 1 (SDM A.3-A.5). */
-static uint32_t ctl_adjust(uint32_t cap_msr, uint32_t want, uint32_t required, const char *name)
+uint32_t vmx_ctl_adjust(uint32_t cap_msr, uint32_t want, uint32_t required, const char *name)
 {
     uint64_t cap = rdmsr(cap_msr);
     uint32_t v = (want | vmx_allowed0(cap)) & vmx_allowed1(cap);
@@ -136,21 +136,21 @@ static void vmcs_setup_controls(void)
 {
     bool tru = rdmsr(MSR_IA32_VMX_BASIC) & VMX_BASIC_TRUE_CTLS;
     /* NMI exiting carries virtual INITs (vmx/lapic.c); real NMIs are reinjected. */
-    vmcs_write(VMCS_PIN_CTLS, ctl_adjust(tru ? MSR_IA32_VMX_TRUE_PINBASED_CTLS : MSR_IA32_VMX_PINBASED_CTLS,
+    vmcs_write(VMCS_PIN_CTLS, vmx_ctl_adjust(tru ? MSR_IA32_VMX_TRUE_PINBASED_CTLS : MSR_IA32_VMX_PINBASED_CTLS,
                                          PIN_NMI_EXIT, PIN_NMI_EXIT, "pin-based"));
     uint32_t proc = PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS | PROCBASED_ACTIVATE_SECONDARY;
-    vmcs_write(VMCS_PROC_CTLS, ctl_adjust(tru ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS : MSR_IA32_VMX_PROCBASED_CTLS,
+    vmcs_write(VMCS_PROC_CTLS, vmx_ctl_adjust(tru ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS : MSR_IA32_VMX_PROCBASED_CTLS,
                                           proc, proc, "processor-based"));
     /* RDTSCP, INVPCID and XSAVES raise #UD in the guest unless enabled here. */
     uint32_t need2 = PROCBASED2_ENABLE_EPT | PROCBASED2_ENABLE_VPID | PROCBASED2_UNRESTRICTED_GUEST;
     uint32_t want2 = need2 | PROCBASED2_ENABLE_RDTSCP | PROCBASED2_ENABLE_INVPCID | PROCBASED2_ENABLE_XSAVES;
-    vmcs_write(VMCS_PROC_CTLS2, ctl_adjust(MSR_IA32_VMX_PROCBASED_CTLS2, want2, need2, "secondary"));
+    vmcs_write(VMCS_PROC_CTLS2, vmx_ctl_adjust(MSR_IA32_VMX_PROCBASED_CTLS2, want2, need2, "secondary"));
     uint32_t exit = EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_EFER | EXIT_LOAD_EFER | EXIT_SAVE_PAT |
                     EXIT_LOAD_PAT | EXIT_SAVE_DEBUG;
-    vmcs_write(VMCS_EXIT_CTLS, ctl_adjust(tru ? MSR_IA32_VMX_TRUE_EXIT_CTLS : MSR_IA32_VMX_EXIT_CTLS,
+    vmcs_write(VMCS_EXIT_CTLS, vmx_ctl_adjust(tru ? MSR_IA32_VMX_TRUE_EXIT_CTLS : MSR_IA32_VMX_EXIT_CTLS,
                                           exit, exit, "VM-exit"));
     uint32_t entry = ENTRY_LOAD_EFER | ENTRY_LOAD_PAT | ENTRY_LOAD_DEBUG;
-    vmcs_write(VMCS_ENTRY_CTLS, ctl_adjust(tru ? MSR_IA32_VMX_TRUE_ENTRY_CTLS : MSR_IA32_VMX_ENTRY_CTLS,
+    vmcs_write(VMCS_ENTRY_CTLS, vmx_ctl_adjust(tru ? MSR_IA32_VMX_TRUE_ENTRY_CTLS : MSR_IA32_VMX_ENTRY_CTLS,
                                            entry, entry, "VM-entry"));
     vmcs_write(VMCS_EXCEPTION_BITMAP, 0);
     vmcs_write(VMCS_PF_ERROR_MASK, 0);
@@ -171,7 +171,8 @@ static void vmcs_setup_controls(void)
     vmcs_write(VMCS_CR4_MASK, CR4_VMXE);
 }
 
-static void vmcs_setup_host(struct vcpu *v)
+/* Host state for any VMCS this CPU runs (VMCS01 and VMCS02 alike). */
+void vmx_write_host_state(struct vcpu *v)
 {
     struct percpu *c = this_cpu();
     vmcs_write(VMCS_HOST_CR0, read_cr0());
@@ -194,13 +195,18 @@ static void vmcs_setup_host(struct vcpu *v)
     vmcs_write(VMCS_HOST_SYSENTER_EIP, 0);
     vmcs_write(VMCS_HOST_EFER, rdmsr(MSR_EFER));
     vmcs_write(VMCS_HOST_PAT, rdmsr(MSR_PAT));
+    vmcs_write(VMCS_HOST_RSP, v->exit_stack_top - 16);
+    vmcs_write(VMCS_HOST_RIP, (uint64_t)vmx_exit_entry);
+}
+
+static void vmcs_setup_host(struct vcpu *v)
+{
     uint64_t stack = palloc_alloc(&region_pages, STACK_SIZE / PAGE_SIZE, 1);
     if (stack == PALLOC_FAIL)
         panic("vmx: no memory for cpu%u's exit stack", v->cpu);
     v->exit_stack_top = stack + STACK_SIZE;
     *(struct vcpu **)(uintptr_t)(v->exit_stack_top - 16) = v;
-    vmcs_write(VMCS_HOST_RSP, v->exit_stack_top - 16);
-    vmcs_write(VMCS_HOST_RIP, (uint64_t)vmx_exit_entry);
+    vmx_write_host_state(v);
 }
 
 static void seg(uint32_t sel_f, uint32_t base_f, uint32_t lim_f, uint32_t ar_f,

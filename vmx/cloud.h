@@ -32,6 +32,12 @@ void cloud_print_exit_stats(void);
 void vmx_inject_exception(unsigned vec, bool has_error, uint32_t error);
 void vmx_skip_instruction(void);
 
+/* Host-state fields of the current VMCS (shared by VMCS01 and VMCS02). */
+void vmx_write_host_state(struct vcpu *v);
+/* A control value: `want` plus the CPU's must-be-1 bits, within its may-be-1
+ * bits; panics if `required` bits are not available. */
+uint32_t vmx_ctl_adjust(uint32_t cap_msr, uint32_t want, uint32_t required, const char *name);
+
 /* The vCPU running on `cpu`, or NULL before it launched. */
 struct vcpu *cloud_vcpu(unsigned cpu);
 

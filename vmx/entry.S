@@ -37,6 +37,7 @@ vmx_exit_entry:
 /* _Noreturn void vmx_enter(struct vcpu *v): load guest registers, launch or resume. */
     .global vmx_enter
 vmx_enter:
+    pushq   %rdi                        /* for the failure path: no register survives */
     movq    VCPU_CR2(%rdi), %rax
     movq    %rax, %cr2
     movq    VCPU_RAX(%rdi), %rax
@@ -64,9 +65,8 @@ vmx_enter:
     /* Reached only if the entry failed: flags say how. */
 2:  pushfq
     popq    %rsi
-    movq    %rsp, %rax
+    popq    %rdi                        /* the vcpu pushed on entry */
     andq    $-16, %rsp
-    movq    8(%rax), %rdi               /* the vcpu pointer kept at HOST_RSP */
     call    vmx_entry_failed
 3:  hlt
     jmp     3b

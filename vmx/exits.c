@@ -314,6 +314,16 @@ struct vcpu *vmx_exit_handler(struct vcpu *v)
                 (unsigned long long)vmcs_read(VMCS_GUEST_RIP),
                 (unsigned long long)vmcs_read(VMCS_EXIT_QUALIFICATION));
     }
+    if (v->in_l2) {
+        /* Clear Bochs' spurious SMI blocking here too, then let L1 see the exit. */
+        uint64_t i2 = vmcs_read(VMCS_GUEST_INTERRUPTIBILITY);
+        if (i2 & INTERRUPTIBILITY_SMI)
+            vmcs_write(VMCS_GUEST_INTERRUPTIBILITY, i2 & ~(uint64_t)INTERRUPTIBILITY_SMI);
+        nested_l2_exit(v, basic);
+        if (cloud.stopped)
+            cpu_park();
+        return v;
+    }
     if (reason & EXIT_REASON_ENTRY_FAILURE_BIT)
         cloud_stop(v, "VM entry failed (invalid guest state or MSR loading)");
     /* Bochs can save "blocking by SMI" outside SMM (a known quirk), which the
@@ -338,6 +348,10 @@ void vmx_entry_failed(struct vcpu *v, uint64_t rflags)
 {
     uint64_t err = 0;
     int r = (rflags & 1) ? 1 : vmread_checked(VMCS_INSTR_ERROR, &err);
+    if (v->in_l2 && !(rflags & 1)) {
+        nested_entry_failed(v, err);
+        vmx_enter(v);
+    }
     kprintf("cpu%u: VM%s failed: %s, VM-instruction error %llu\n", v->cpu,
             v->launched > 1 ? "RESUME" : "LAUNCH", (rflags & 1) ? "VMfailInvalid" : "VMfailValid",
             (unsigned long long)err);

@@ -25,6 +25,11 @@
 
 static struct nested_vcpu nested[MAX_CPUS];
 
+struct nested_vcpu *nested_vcpu_of(unsigned cpu)
+{
+    return &nested[cpu];
+}
+
 static const uint32_t seg_base_field[6] = {
     VMCS_GUEST_ES_BASE, VMCS_GUEST_CS_BASE, VMCS_GUEST_SS_BASE,
     VMCS_GUEST_DS_BASE, VMCS_GUEST_FS_BASE, VMCS_GUEST_GS_BASE,
@@ -155,9 +160,8 @@ static enum nested_result fail_valid(struct nested_vcpu *n, uint32_t error)
 }
 
 /*
- * INVEPT / INVVPID: validate the type and descriptor. vsbypass keeps no
- * translations for L2 yet (no EPT02 exists), so a valid request has
- * nothing to flush.
+ * INVEPT / INVVPID: validate the type and descriptor. INVEPT drops EPT02;
+ * INVVPID needs nothing, as L2's VPID is flushed at every nested entry.
  */
 static enum nested_result invalidate(struct vcpu *v, struct nested_vcpu *n, const struct nested_cpu *c,
                                      const struct insn_info *i, bool ept)
@@ -171,7 +175,10 @@ static enum nested_result invalidate(struct vcpu *v, struct nested_vcpu *n, cons
     uint64_t caps = cloud.caps.msr[MSR_IA32_VMX_EPT_VPID_CAP - NESTED_MSR_FIRST];
     if (ept) {
         bool ok = (type == 1 && (caps & EPT_CAP_INVEPT_SINGLE)) || (type == 2 && (caps & EPT_CAP_INVEPT_ALL));
-        return ok ? NESTED_SUCCEED : fail_valid(n, VMXERR_INVALID_INVEPT_INVVPID);
+        if (!ok)
+            return fail_valid(n, VMXERR_INVALID_INVEPT_INVVPID);
+        nested_flush_ept02(v);      /* EPT02 caches EPT12: rebuild it on demand */
+        return NESTED_SUCCEED;
     }
     static const uint64_t vpid_type_cap[4] = { VPID_CAP_INVVPID_ADDR, VPID_CAP_INVVPID_SINGLE,
                                                 VPID_CAP_INVVPID_ALL, VPID_CAP_INVVPID_SINGLE_NONGLOBAL };
@@ -179,6 +186,19 @@ static enum nested_result invalidate(struct vcpu *v, struct nested_vcpu *n, cons
         (type != 2 && !(desc[0] & 0xFFFF)))
         return fail_valid(n, VMXERR_INVALID_INVEPT_INVVPID);
     return NESTED_SUCCEED;
+}
+
+void nested_entry_failed(struct vcpu *v, uint64_t error)
+{
+    struct nested_vcpu *n = &nested[v->cpu];
+    if (vmptrld(v->vmcs_pa))
+        panic("nested: VMPTRLD of VMCS01 failed");
+    v->launched = v->launched01;
+    v->in_l2 = false;
+    vmcs12_set_launch_state(n, 0);
+    kprintf("nested: cpu%u: entering VMCS02 failed (VM-instruction error %llu); VMfailValid to L1\n",
+            v->cpu, (unsigned long long)error);
+    apply_result(v, fail_valid(n, (uint32_t)error));
 }
 
 void nested_exit_vmx_insn(struct vcpu *v, unsigned reason)
@@ -253,11 +273,12 @@ void nested_exit_vmx_insn(struct vcpu *v, unsigned reason)
             r = NESTED_FAIL_INVALID;
             break;
         }
-        /* Entering L2 is not built yet: refuse openly rather than pretend. */
-        kprintf("nested: cpu%u: %s of VMCS12 0x%llx refused: nested VM entry is not implemented yet\n",
-                v->cpu, reason == EXIT_REASON_VMLAUNCH ? "VMLAUNCH" : "VMRESUME",
-                (unsigned long long)n->current_ptr);
-        r = fail_valid(n, VMXERR_ENTRY_BAD_CONTROLS);
+        {
+            unsigned err = nested_enter_l2(v, n, reason == EXIT_REASON_VMLAUNCH);
+            if (!err)
+                return;         /* VMCS02 is current: the next entry runs L2 */
+            r = fail_valid(n, err);
+        }
         break;
     case EXIT_REASON_INVEPT:
     case EXIT_REASON_INVVPID:

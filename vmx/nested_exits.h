@@ -4,5 +4,17 @@
 #include "vmx/vcpu.h"
 
 void nested_exit_vmx_insn(struct vcpu *v, unsigned reason);
+struct nested_vcpu *nested_vcpu_of(unsigned cpu);
+
+/* vmx/nested_entry.c: VMLAUNCH/VMRESUME, L2 exits, EPT02. */
+struct nested_vcpu;
+/* Returns 0 (L2 entered: VMCS02 is current) or a VM-instruction error. */
+unsigned nested_enter_l2(struct vcpu *v, struct nested_vcpu *n, bool launch);
+/* An exit while L2 runs: handled in L0 or reflected to L1. */
+void nested_l2_exit(struct vcpu *v, unsigned reason);
+/* The CPU refused VMCS02 (VMfailValid): L1 sees VMfailValid with `error`. */
+void nested_entry_failed(struct vcpu *v, uint64_t error);
+/* Drops EPT02 (INVEPT, or the EPTP12 changed). */
+void nested_flush_ept02(struct vcpu *v);
 
 #endif

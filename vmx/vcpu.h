@@ -46,7 +46,14 @@ struct vcpu {
     bool waiting_sipi;              /* in wait-for-SIPI (the post-INIT state) */
     bool init_pending;              /* a virtual INIT to take at the next NMI exit */
     unsigned trace_left;
-    unsigned exit_reason;           /* basic reason of the exit being handled */            /* exits still to log (cmdline trace_exits=) */
+    unsigned exit_reason;           /* basic reason of the exit being handled */
+    /* Nested VMX: L2 runs on VMCS02 while in_l2 (vmx/nested_entry.c). */
+    bool in_l2;
+    uint64_t launched01;            /* VMCS01's launch flag while VMCS02 is current */
+    uint64_t vmcs02_pa, vmcs02_for, launched02;
+    uint64_t ept02_root, ept02_for; /* EPT02 and the EPTP12 it shadows */
+    uint64_t msr_bitmap02;
+    bool l2_cr0_ne, l2_cr4_vmxe;    /* L2's own view of the bits L0 keeps set */            /* exits still to log (cmdline trace_exits=) */
     uint64_t exits[EXIT_REASON_MAX];
     uint64_t exit_cycles[EXIT_REASON_MAX];  /* TSC ticks spent in L0, by reason */
 };
