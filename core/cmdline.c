@@ -152,6 +152,68 @@ static const char *opt_nested(const char *val, struct vsb_config *cfg, char *not
     return NULL;
 }
 
+static const char *opt_passthrough(const char *val, struct vsb_config *cfg, char *note, size_t notelen)
+{
+    (void)note, (void)notelen;
+    if (!strcmp(val, "on"))
+        cfg->passthrough = true;
+    else if (!strcmp(val, "off"))
+        cfg->passthrough = false;
+    else
+        return "not on or off";
+    return NULL;
+}
+
+static const char *opt_serial_mirror(const char *val, struct vsb_config *cfg, char *note, size_t notelen)
+{
+    (void)note, (void)notelen;
+    if (!strcmp(val, "off")) {
+        cfg->serial_mirror = -1;
+        return NULL;
+    }
+    if (val[0] >= '0' && val[0] <= '7' && !val[1]) {
+        cfg->serial_mirror = val[0] - '0';
+        return NULL;
+    }
+    return "not a user VM number 0..7 or off";
+}
+
+/* One to two hex digits, then `sep` (or the end of the string for '\0'). */
+static bool parse_hex_field(const char **p, char sep, unsigned max, unsigned *out)
+{
+    unsigned v = 0, n = 0;
+    const char *s = *p;
+    for (; n < 2; n++, s++) {
+        unsigned d;
+        if (*s >= '0' && *s <= '9') d = (unsigned)(*s - '0');
+        else if (*s >= 'a' && *s <= 'f') d = (unsigned)(*s - 'a' + 10);
+        else if (*s >= 'A' && *s <= 'F') d = (unsigned)(*s - 'A' + 10);
+        else break;
+        v = v * 16 + d;
+    }
+    if (!n || *s != sep || v > max)
+        return false;
+    *p = sep ? s + 1 : s;
+    *out = v;
+    return true;
+}
+
+static const char *opt_net_nic(const char *val, struct vsb_config *cfg, char *note, size_t notelen)
+{
+    unsigned bus, dev, fn;
+    const char *p = val;
+    (void)note, (void)notelen;
+    if (!strcmp(val, "auto")) {
+        cfg->net_nic = -1;
+        return NULL;
+    }
+    if (!parse_hex_field(&p, ':', 0xFF, &bus) || !parse_hex_field(&p, '.', 0x1F, &dev) ||
+        !parse_hex_field(&p, '\0', 7, &fn))
+        return "not a PCI address (bus:device.function in hex, e.g. 00:03.0, or auto)";
+    cfg->net_nic = (int32_t)(bus << 8 | dev << 3 | fn);
+    return NULL;
+}
+
 static const char *opt_selftest(const char *val, struct vsb_config *cfg, char *note, size_t notelen)
 {
     (void)note, (void)notelen;
@@ -176,9 +238,12 @@ static const struct cmdline_opt options[] = {
     { "console", "LIST", "com1,e9", "console outputs: com1..com4, e9 (emulator debug port)", opt_console, false },
     { "boot", "DEV", "bios", "what the cloud VM boots: bios = the firmware's boot order (INT 19h), hd0..hd3 = that disk's MBR", opt_boot, false },
     { "nested", "on|off", "on", "offer VT-x to the cloud VM (its capabilities; VMX instructions still #UD)", opt_nested, false },
+    { "passthrough", "on|off", "on", "keep user VMs' serial, keyboard and VGA in vsbypass (off: left to the cloud, for comparison)", opt_passthrough, false },
+    { "serial_mirror", "N|off", "off", "debug, trusted console only: copy user VM N's shadow serial output to COM2", opt_serial_mirror, false },
     { "smp", "N", "all", "start at most N CPUs (1..64)", opt_smp, false },
     { "selftest", "NAME", "none", "after boot, run a self-test: 'exception' raises #UD to show the fault report", opt_selftest, false },
     { "trace_exits", "N", "0", "diagnostics: log the first N cloud-VM exits on each CPU", opt_trace_exits, false },
+    { "net_nic", "BB:DD.F", "auto", "management NIC's PCI address (hex); auto = the first Intel 82540EM/82545EM", opt_net_nic, false },
     { "help", "", "", "print this option list at boot", opt_help, true },
 };
 
@@ -192,6 +257,8 @@ void cmdline_defaults(struct vsb_config *cfg)
     cfg->trace_exits = 0;
     cfg->boot_drive = -1;
     cfg->nested = true;
+    cfg->passthrough = true;
+    cfg->serial_mirror = -1;
 }
 
 static void reportf(cmdline_report report, void *ctx, const char *fmt, ...)

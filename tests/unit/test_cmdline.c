@@ -12,14 +12,14 @@
 #define MIB (1024ULL * 1024)
 
 struct msgs {
-    char text[8][256];
+    char text[16][256];
     unsigned n;
 };
 
 static void capture(void *ctx, const char *msg)
 {
     struct msgs *m = ctx;
-    if (m->n < 8) {
+    if (m->n < 16) {
         strncpy(m->text[m->n], msg, sizeof(m->text[0]) - 1);
         m->text[m->n][sizeof(m->text[0]) - 1] = '\0';
     }
@@ -313,20 +313,42 @@ static void test_boot_device(void **state)
     assert_int_equal(parse("boot=hd00", &cfg, &m), 1);
 }
 
+static void test_passthrough_and_mirror(void **state)
+{
+    (void)state;
+    struct vsb_config cfg;
+    struct msgs m;
+    assert_int_equal(parse("", &cfg, &m), 0);
+    assert_true(cfg.passthrough);
+    assert_int_equal(cfg.serial_mirror, -1);
+    assert_int_equal(parse("passthrough=off serial_mirror=3", &cfg, &m), 0);
+    assert_false(cfg.passthrough);
+    assert_int_equal(cfg.serial_mirror, 3);
+    assert_int_equal(parse("passthrough=maybe serial_mirror=8", &cfg, &m), 2);
+    assert_true(cfg.passthrough);
+    assert_int_equal(cfg.serial_mirror, -1);
+    expect_contains(m.text[1], "serial_mirror=8: not a user VM number 0..7 or off; using default off");
+    assert_int_equal(parse("nested=off", &cfg, &m), 0);
+    assert_false(cfg.nested);
+}
+
 static void test_help_table(void **state)
 {
     (void)state;
     struct msgs m = { .n = 0 };
     cmdline_help(capture, &m);
-    assert_int_equal(m.n, 8);
+    assert_int_equal(m.n, 11);
     expect_contains(m.text[0], "options");
     assert_string_equal(m.text[1], "  mem=SIZE       hypervisor region size, 32M..2048M, carved from the "
                                    "top of RAM below 4 GiB [default 128M]");
     expect_contains(m.text[2], "console=LIST");
     expect_contains(m.text[3], "boot=DEV");
-    expect_contains(m.text[4], "[default all]");
-    expect_contains(m.text[6], "trace_exits=N");
-    assert_string_equal(m.text[7], "  help           print this option list at boot");
+    expect_contains(m.text[4], "nested=on|off");
+    expect_contains(m.text[5], "passthrough=on|off");
+    expect_contains(m.text[6], "serial_mirror=N|off");
+    expect_contains(m.text[7], "[default all]");
+    expect_contains(m.text[9], "trace_exits=N");
+    assert_string_equal(m.text[10], "  help           print this option list at boot");
 }
 
 int main(void)
@@ -348,6 +370,7 @@ int main(void)
         cmocka_unit_test(test_spaces_tabs_and_several_messages),
         cmocka_unit_test(test_bad_value_resets_earlier_good_one),
         cmocka_unit_test(test_boot_device),
+        cmocka_unit_test(test_passthrough_and_mirror),
         cmocka_unit_test(test_help_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
