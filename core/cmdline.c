@@ -237,7 +237,7 @@ static const struct cmdline_opt options[] = {
     { "mem", "SIZE", "128M", "hypervisor region size, 32M..2048M, carved from the top of RAM below 4 GiB", opt_mem, false },
     { "console", "LIST", "com1,e9", "console outputs: com1..com4, e9 (emulator debug port)", opt_console, false },
     { "boot", "DEV", "bios", "what the cloud VM boots: bios = the firmware's boot order (INT 19h), hd0..hd3 = that disk's MBR", opt_boot, false },
-    { "nested", "on|off", "on", "offer VT-x to the cloud VM (its capabilities; VMX instructions still #UD)", opt_nested, false },
+    { "nested", "on|off", "on", "offer VT-x to the cloud VM (nested VMX: KVM or Xen can run user VMs)", opt_nested, false },
     { "passthrough", "on|off", "on", "keep user VMs' serial, keyboard and VGA in vsbypass (off: left to the cloud, for comparison)", opt_passthrough, false },
     { "serial_mirror", "N|off", "off", "debug, trusted console only: copy user VM N's shadow serial output to COM2", opt_serial_mirror, false },
     { "smp", "N", "all", "start at most N CPUs (1..64)", opt_smp, false },
@@ -259,6 +259,7 @@ void cmdline_defaults(struct vsb_config *cfg)
     cfg->nested = true;
     cfg->passthrough = true;
     cfg->serial_mirror = -1;
+    cfg->net_nic = -1;
 }
 
 static void reportf(cmdline_report report, void *ctx, const char *fmt, ...)

@@ -337,7 +337,7 @@ static void test_help_table(void **state)
     (void)state;
     struct msgs m = { .n = 0 };
     cmdline_help(capture, &m);
-    assert_int_equal(m.n, 11);
+    assert_int_equal(m.n, 12);
     expect_contains(m.text[0], "options");
     assert_string_equal(m.text[1], "  mem=SIZE       hypervisor region size, 32M..2048M, carved from the "
                                    "top of RAM below 4 GiB [default 128M]");
@@ -348,7 +348,8 @@ static void test_help_table(void **state)
     expect_contains(m.text[6], "serial_mirror=N|off");
     expect_contains(m.text[7], "[default all]");
     expect_contains(m.text[9], "trace_exits=N");
-    assert_string_equal(m.text[10], "  help           print this option list at boot");
+    expect_contains(m.text[10], "net_nic=BB:DD.F");
+    assert_string_equal(m.text[11], "  help           print this option list at boot");
 }
 
 int main(void)
