@@ -7,6 +7,7 @@
 
 #include "core/cmdline.h"
 #include "core/log.h"
+#include <stdio.h>
 #include <string.h>
 
 #define MIB (1024ULL * 1024)
@@ -332,6 +333,33 @@ static void test_passthrough_and_mirror(void **state)
     assert_false(cfg.nested);
 }
 
+static void test_net_nic(void **state)
+{
+    (void)state;
+    struct vsb_config cfg;
+    struct msgs m;
+    assert_int_equal(parse("", &cfg, &m), 0);
+    assert_int_equal(cfg.net_nic, -1);
+    assert_int_equal(parse("net_nic=00:03.0", &cfg, &m), 0);
+    assert_int_equal(cfg.net_nic, 3 << 3);
+    assert_int_equal(parse("net_nic=ff:1f.7", &cfg, &m), 0);
+    assert_int_equal(cfg.net_nic, 0xFF << 8 | 0x1F << 3 | 7);
+    assert_int_equal(parse("net_nic=3:A.1", &cfg, &m), 0);
+    assert_int_equal(cfg.net_nic, 3 << 8 | 0xA << 3 | 1);
+    assert_int_equal(parse("net_nic=00:09.0 net_nic=auto", &cfg, &m), 0);
+    assert_int_equal(cfg.net_nic, -1);
+    static const char *const bad[] = { "00:20.0", "00:03.8", "100:00.0", "00:03", "00.03.0",
+                                       "0000:00:03.0", "00:03.0x", ":03.0", "00:.0", "g0:03.0" };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char line[64];
+        snprintf(line, sizeof(line), "net_nic=00:02.0 net_nic=%s", bad[i]);
+        assert_int_equal(parse(line, &cfg, &m), 1);
+        assert_int_equal(cfg.net_nic, -1);
+    }
+    expect_contains(m.text[0], "net_nic=g0:03.0: not a PCI address (bus:device.function in hex, "
+                               "e.g. 00:03.0, or auto); using default auto");
+}
+
 static void test_help_table(void **state)
 {
     (void)state;
@@ -372,6 +400,7 @@ int main(void)
         cmocka_unit_test(test_bad_value_resets_earlier_good_one),
         cmocka_unit_test(test_boot_device),
         cmocka_unit_test(test_passthrough_and_mirror),
+        cmocka_unit_test(test_net_nic),
         cmocka_unit_test(test_help_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
