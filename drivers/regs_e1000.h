@@ -8,6 +8,8 @@
 #define DRIVERS_REGS_E1000_H
 #include <stdint.h>
 
+#define E1000_MMIO_SIZE 0x20000u    /* BAR0: the 128 KiB register space */
+
 /* General registers. */
 #define E1000_CTRL      0x0000u     /* Device Control */
 #define E1000_STATUS    0x0008u     /* Device Status */
