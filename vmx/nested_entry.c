@@ -18,6 +18,8 @@
 #include "vmx/lapic.h"
 #include "vmx/nested.h"
 #include "vmx/nested_exits.h"
+#include "vmx/passthrough.h"
+#include "core/cmdline.h"
 #include "vmx/vmcs12.h"
 #include "vmx/vmx_hw.h"
 #include "vmx/vmx_msr.h"
@@ -179,6 +181,28 @@ static bool build_msr_bitmap(struct vcpu *v, struct nested_vcpu *n, bool use12)
     return true;
 }
 
+/* I/O bitmaps for L2: L1's when it uses them, plus the ports vsbypass owns. */
+static bool build_io_bitmaps(struct vcpu *v, struct nested_vcpu *n, uint64_t proc12)
+{
+    for (int i = 0; i < 2; i++)
+        if (!v->io_bitmap02[i] && (v->io_bitmap02[i] = page_zalloc()) == PALLOC_FAIL) {
+            v->io_bitmap02[i] = 0;
+            return false;
+        }
+    uint8_t *a = (uint8_t *)(uintptr_t)v->io_bitmap02[0], *b = (uint8_t *)(uintptr_t)v->io_bitmap02[1];
+    if (proc12 & PROC_USE_IO_BITMAPS) {
+        if (guest_read_phys(g12(n, VMCS_IO_BITMAP_A) & EPT_ADDR, a, PAGE_SIZE) ||
+            guest_read_phys(g12(n, VMCS_IO_BITMAP_B) & EPT_ADDR, b, PAGE_SIZE))
+            return false;
+    } else {
+        memset(a, 0, PAGE_SIZE);
+        memset(b, 0, PAGE_SIZE);
+    }
+    if (boot_config()->passthrough)
+        passthrough_mark_ports(a);
+    return true;
+}
+
 static void write_controls(struct vcpu *v, struct nested_vcpu *n)
 {
     bool tru = rdmsr(MSR_IA32_VMX_BASIC) & VMX_BASIC_TRUE_CTLS;
@@ -186,9 +210,11 @@ static void write_controls(struct vcpu *v, struct nested_vcpu *n)
     uint32_t proc2 = (proc12 & PROCBASED_ACTIVATE_SECONDARY) ? (uint32_t)g12(n, VMCS_PROC_CTLS2) : 0;
     vmcs_write(VMCS_PIN_CTLS, vmx_ctl_adjust(tru ? MSR_IA32_VMX_TRUE_PINBASED_CTLS : MSR_IA32_VMX_PINBASED_CTLS,
                                              (uint32_t)g12(n, VMCS_PIN_CTLS), PIN_NMI_EXIT, "VMCS02 pin"));
+    /* Unconditional I/O exiting stays as L1 set it; otherwise merged bitmaps. */
+    uint32_t io = (proc12 & PROC_UNCOND_IO_EXIT) ? 0 : PROC_USE_IO_BITMAPS;
     vmcs_write(VMCS_PROC_CTLS, vmx_ctl_adjust(tru ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS : MSR_IA32_VMX_PROCBASED_CTLS,
-                                              (uint32_t)proc12 | PROC_USE_MSR_BITMAPS | PROCBASED_ACTIVATE_SECONDARY,
-                                              0, "VMCS02 proc"));
+                                              (uint32_t)proc12 | io | PROC_USE_MSR_BITMAPS |
+                                              PROCBASED_ACTIVATE_SECONDARY, 0, "VMCS02 proc"));
     /* EPT is always on in VMCS02: EPT02 shadows EPT12, or is EPT01 without it. */
     vmcs_write(VMCS_PROC_CTLS2, vmx_ctl_adjust(MSR_IA32_VMX_PROCBASED_CTLS2,
                                                proc2 | PROCBASED2_ENABLE_EPT | PROCBASED2_ENABLE_VPID,
@@ -208,8 +234,8 @@ static void write_controls(struct vcpu *v, struct nested_vcpu *n)
     vmcs_write(VMCS_EXIT_MSR_STORE_COUNT, 0);
     vmcs_write(VMCS_EXIT_MSR_LOAD_COUNT, 0);
     vmcs_write(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
-    vmcs_write(VMCS_IO_BITMAP_A, cloud.io_bitmap_pa[0]);   /* replaced below if L1 uses bitmaps */
-    vmcs_write(VMCS_IO_BITMAP_B, cloud.io_bitmap_pa[1]);
+    vmcs_write(VMCS_IO_BITMAP_A, v->io_bitmap02[0]);
+    vmcs_write(VMCS_IO_BITMAP_B, v->io_bitmap02[1]);
     vmcs_write(VMCS_MSR_BITMAP, v->msr_bitmap02);
     vmcs_write(VMCS_TSC_OFFSET, g12(n, VMCS_TSC_OFFSET));
     vmcs_write(VMCS_VPID, L2_VPID);
@@ -254,14 +280,15 @@ unsigned nested_enter_l2(struct vcpu *v, struct nested_vcpu *n, bool launch)
         return err;
     uint64_t proc12 = g12(n, VMCS_PROC_CTLS);
     uint64_t proc2 = (proc12 & PROCBASED_ACTIVATE_SECONDARY) ? g12(n, VMCS_PROC_CTLS2) : 0;
-    if (!build_msr_bitmap(v, n, proc12 & PROC_USE_MSR_BITMAPS))
+    if (!build_msr_bitmap(v, n, proc12 & PROC_USE_MSR_BITMAPS) || !build_io_bitmaps(v, n, proc12))
         return VMXERR_ENTRY_BAD_CONTROLS;
     if (!v->vmcs02_pa) {
         if ((v->vmcs02_pa = page_zalloc()) == PALLOC_FAIL)
             panic("nested: no memory for a VMCS02");
         *(uint32_t *)(uintptr_t)v->vmcs02_pa = VMX_BASIC_REVISION(rdmsr(MSR_IA32_VMX_BASIC));
     }
-    uint64_t eptp12 = (proc2 & PROCBASED2_ENABLE_EPT) ? g12(n, VMCS_EPT_POINTER) : 0;
+    /* Without EPT12, L2 addresses are L1's: EPT02 maps them 1:1 (key = VMCS12). */
+    uint64_t eptp12 = (proc2 & PROCBASED2_ENABLE_EPT) ? g12(n, VMCS_EPT_POINTER) : n->current_ptr | 1;
     if (eptp12 != v->ept02_for) {
         nested_flush_ept02(v);
         v->ept02_for = eptp12;
@@ -274,13 +301,9 @@ unsigned nested_enter_l2(struct vcpu *v, struct nested_vcpu *n, bool launch)
     write_controls(v, n);
     vmx_write_host_state(v);
     write_guest_state(v, n);
-    if (!eptp12)
-        vmcs_write(VMCS_EPT_POINTER, cloud.eptp);
-    else {
-        if (!v->ept02_root && (v->ept02_root = page_zalloc()) == PALLOC_FAIL)
-            panic("nested: no memory for EPT02");
-        vmcs_write(VMCS_EPT_POINTER, v->ept02_root | EPTP_WB_4LEVEL);
-    }
+    if (!v->ept02_root && (v->ept02_root = page_zalloc()) == PALLOC_FAIL)
+        panic("nested: no memory for EPT02");
+    vmcs_write(VMCS_EPT_POINTER, v->ept02_root | EPTP_WB_4LEVEL);
     /* L2 gets one VPID for every L2: flush it so no translation leaks between them. */
     struct { uint64_t vpid, addr; } desc = { L2_VPID, 0 };
     __asm__ volatile("invvpid %0, %1" :: "m"(desc), "r"(1ULL) : "cc", "memory");
@@ -383,11 +406,22 @@ static void reflect_exit(struct vcpu *v, struct nested_vcpu *n, uint32_t reason)
 static void handle_ept_violation(struct vcpu *v, struct nested_vcpu *n)
 {
     uint64_t gpa = vmcs_read(VMCS_GUEST_PHYS_ADDR), q = vmcs_read(VMCS_EXIT_QUALIFICATION);
-    if (!v->ept02_for) {
-        cloud_stop(v, "EPT violation in an L2 without EPT12 (L2 touched memory L1 may not use)");
+    /* The user VM's video memory lives in vsbypass, whatever EPT12 says. */
+    uint64_t vga = passthrough_vga_page(v->ept02_for, gpa);
+    if (vga) {
+        if (!ept02_map(v, gpa, vga, EPT_R | EPT_W | (EPT_MT_WB << EPT_MT_SHIFT)))
+            cloud_stop(v, "out of region memory for EPT02");
+        return;
     }
     uint64_t l1pa, leaf;
-    int r = ept12_walk(v->ept02_for, gpa, &l1pa, &leaf);
+    int r;
+    if (v->ept02_for & 1) {     /* no EPT12: identity, L1's access rights */
+        l1pa = gpa;
+        leaf = EPT_RWX | (EPT_MT_WB << EPT_MT_SHIFT);
+        r = 0;
+    } else {
+        r = ept12_walk(v->ept02_for, gpa, &l1pa, &leaf);
+    }
     if (r < 0) {
         reflect_exit(v, n, EXIT_REASON_EPT_MISCONFIG);
         return;
@@ -418,6 +452,8 @@ void nested_l2_exit(struct vcpu *v, unsigned reason)
 {
     struct nested_vcpu *n = nested_vcpu_of(v->cpu);
     uint32_t full = (uint32_t)vmcs_read(VMCS_EXIT_REASON);
+    if (reason == EXIT_REASON_IO && passthrough_io(v, v->ept02_for))
+        return;
     if (reason == EXIT_REASON_EPT_VIOLATION) {
         handle_ept_violation(v, n);
         return;

@@ -52,7 +52,7 @@ struct vcpu {
     uint64_t launched01;            /* VMCS01's launch flag while VMCS02 is current */
     uint64_t vmcs02_pa, vmcs02_for, launched02;
     uint64_t ept02_root, ept02_for; /* EPT02 and the EPTP12 it shadows */
-    uint64_t msr_bitmap02;
+    uint64_t msr_bitmap02, io_bitmap02[2];
     bool l2_cr0_ne, l2_cr4_vmxe;    /* L2's own view of the bits L0 keeps set */            /* exits still to log (cmdline trace_exits=) */
     uint64_t exits[EXIT_REASON_MAX];
     uint64_t exit_cycles[EXIT_REASON_MAX];  /* TSC ticks spent in L0, by reason */

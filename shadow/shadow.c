@@ -1,0 +1,143 @@
+/* Per-user-VM shadow device sets, as vmx/ reaches them through shadow/shadow.h. */
+#include "shadow/shadow.h"
+#include "core/heap.h"
+#include "core/layout.h"
+#include "core/libc.h"
+#include "core/log.h"
+#include "core/palloc.h"
+#include "core/region.h"
+#include "core/spinlock.h"
+#include "shadow/i8042.h"
+#include "shadow/ring.h"
+#include "shadow/uart.h"
+#include "shadow/vga.h"
+
+#define COM1_BASE      0x3F8
+#define SERIAL_RING    (64 * 1024)
+#define SHADOW_PLANES_BYTES     (4 * 64 * 1024)
+
+struct shadow_vm {
+    uint64_t key;
+    unsigned id;
+    struct spinlock lock;           /* one vCPU of the VM at a time in a device */
+    struct uart uart;
+    struct i8042 kbd;
+    struct vga vga;
+    uint8_t *serial_ring;
+    uint8_t *vga_planes;
+    uint64_t vga_window_pa;         /* 128 KiB of region pages backing 0xA0000 */
+};
+
+static struct shadow_vm vms[SHADOW_MAX_VMS];
+static unsigned nvms;
+static struct spinlock table_lock = SPINLOCK_INIT;
+
+static bool vm_setup(struct shadow_vm *vm, uint64_t key, unsigned id)
+{
+    vm->serial_ring = kzalloc(SERIAL_RING);
+    vm->vga_planes = kzalloc(SHADOW_PLANES_BYTES);
+    uint64_t win = palloc_alloc(&region_pages, SHADOW_VGA_SIZE / PAGE_SIZE, 1);
+    if (!vm->serial_ring || !vm->vga_planes || win == PALLOC_FAIL) {
+        kfree(vm->serial_ring);
+        kfree(vm->vga_planes);
+        if (win != PALLOC_FAIL)
+            palloc_free(&region_pages, win, SHADOW_VGA_SIZE / PAGE_SIZE);
+        return false;
+    }
+    memset((void *)(uintptr_t)win, 0, SHADOW_VGA_SIZE);
+    vm->key = key;
+    vm->id = id;
+    vm->vga_window_pa = win;
+    vm->lock = (struct spinlock)SPINLOCK_INIT;
+    uart_init(&vm->uart, vm->serial_ring, SERIAL_RING);
+    i8042_init(&vm->kbd);
+    vga_init(&vm->vga, vm->vga_planes);
+    return true;
+}
+
+struct shadow_vm *shadow_vm_get(uint64_t key)
+{
+    struct shadow_vm *found = NULL;
+    spin_lock(&table_lock);
+    for (unsigned i = 0; i < nvms && !found; i++)
+        if (vms[i].key == key)
+            found = &vms[i];
+    if (!found && nvms < SHADOW_MAX_VMS && vm_setup(&vms[nvms], key, nvms)) {
+        found = &vms[nvms++];
+        kprintf("shadow: user VM %u created (key 0x%llx): serial, keyboard, VGA\n", found->id,
+                (unsigned long long)key);
+    }
+    spin_unlock(&table_lock);
+    if (!found)
+        kprintf("shadow: no device set for user VM key 0x%llx (all %u in use or out of memory)\n",
+                (unsigned long long)key, SHADOW_MAX_VMS);
+    return found;
+}
+
+unsigned shadow_vm_id(const struct shadow_vm *vm) { return vm->id; }
+
+static bool is_com1(uint16_t p) { return p >= COM1_BASE && p < COM1_BASE + 8; }
+static bool is_kbd(uint16_t p) { return p == 0x60 || p == 0x64; }
+static bool is_vga(uint16_t p) { return p >= 0x3B0 && p <= 0x3DF; }
+
+bool shadow_port_owned(uint16_t port)
+{
+    return is_com1(port) || is_kbd(port) || is_vga(port);
+}
+
+static uint8_t in8(struct shadow_vm *vm, uint16_t port)
+{
+    if (is_com1(port))
+        return uart_read(&vm->uart, port - COM1_BASE);
+    if (is_kbd(port))
+        return i8042_read(&vm->kbd, port);
+    if (is_vga(port))
+        return vga_port_read(&vm->vga, port);
+    return 0xFF;
+}
+
+static void out8(struct shadow_vm *vm, uint16_t port, uint8_t v)
+{
+    if (is_com1(port))
+        uart_write(&vm->uart, port - COM1_BASE, v);
+    else if (is_kbd(port))
+        i8042_write(&vm->kbd, port, v);
+    else if (is_vga(port))
+        vga_port_write(&vm->vga, port, v);
+}
+
+/* Wider accesses are byte accesses to consecutive ports, as on the ISA bus. */
+uint32_t shadow_port_in(struct shadow_vm *vm, uint16_t port, unsigned size)
+{
+    uint32_t v = 0;
+    spin_lock(&vm->lock);
+    for (unsigned i = 0; i < size && i < 4; i++)
+        v |= (uint32_t)in8(vm, (uint16_t)(port + i)) << (8 * i);
+    spin_unlock(&vm->lock);
+    return v;
+}
+
+void shadow_port_out(struct shadow_vm *vm, uint16_t port, unsigned size, uint32_t value)
+{
+    spin_lock(&vm->lock);
+    if (size == 2 && is_vga(port))
+        vga_port_write16(&vm->vga, port, (uint16_t)value);
+    else
+        for (unsigned i = 0; i < size && i < 4; i++)
+            out8(vm, (uint16_t)(port + i), (uint8_t)(value >> (8 * i)));
+    spin_unlock(&vm->lock);
+}
+
+uint64_t shadow_vga_page(struct shadow_vm *vm, unsigned index)
+{
+    return index < SHADOW_VGA_SIZE / PAGE_SIZE ? vm->vga_window_pa + (uint64_t)index * PAGE_SIZE : 0;
+}
+
+size_t shadow_serial_read(struct shadow_vm *vm, uint64_t *cursor, uint8_t *buf, size_t n)
+{
+    size_t missed;
+    spin_lock(&vm->lock);
+    size_t got = ring_read(uart_output(&vm->uart), cursor, buf, n, &missed);
+    spin_unlock(&vm->lock);
+    return got;
+}

@@ -1,0 +1,35 @@
+/*
+ * shadow/: the one header vmx/ uses. A user VM (L2) gets its own shadow
+ * serial port, keyboard controller and VGA the first time vsbypass sees it
+ * touch one; vmx/ routes the trapped accesses here and never to L1.
+ */
+#ifndef SHADOW_SHADOW_H
+#define SHADOW_SHADOW_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SHADOW_MAX_VMS      8
+#define SHADOW_VGA_WINDOW   0xA0000u    /* guest-physical start of VGA memory */
+#define SHADOW_VGA_SIZE     0x20000u
+
+struct shadow_vm;
+
+/* The device set for the user VM identified by `key` (its EPT12 root),
+ * created on first use; NULL if every slot is taken. */
+struct shadow_vm *shadow_vm_get(uint64_t key);
+unsigned shadow_vm_id(const struct shadow_vm *vm);
+
+/* Ports the shadow devices own: COM1, the i8042, the VGA registers. */
+bool shadow_port_owned(uint16_t port);
+uint32_t shadow_port_in(struct shadow_vm *vm, uint16_t port, unsigned size);
+void shadow_port_out(struct shadow_vm *vm, uint16_t port, unsigned size, uint32_t value);
+
+/* The pages backing the user VM's VGA window (guest-physical 0xA0000-0xBFFFF):
+ * physical address of page `index` (0..31), written by the guest directly. */
+uint64_t shadow_vga_page(struct shadow_vm *vm, unsigned index);
+
+/* Serial output the user VM produced since *cursor (its scrollback). */
+size_t shadow_serial_read(struct shadow_vm *vm, uint64_t *cursor, uint8_t *buf, size_t n);
+
+#endif
