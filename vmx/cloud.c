@@ -8,6 +8,7 @@
 #include "core/bootinfo.h"
 #include "core/cmdline.h"
 #include "core/cpu.h"
+#include "core/devhide.h"
 #include "core/hw.h"
 #include "core/init.h"
 #include "core/layout.h"
@@ -48,6 +49,11 @@ static void msr_trap(uint8_t *bitmap, uint32_t msr)
     bitmap[2048 + msr / 8] |= (uint8_t)(1u << (msr % 8));
 }
 
+static bool mmio_hidden(uint64_t base, uint64_t len)
+{
+    return devhide_overlaps(base, len, false);
+}
+
 /* Shared by every CPU; built once on the BSP after all CPUs are up. */
 static void cloud_setup(void)
 {
@@ -61,7 +67,7 @@ static void cloud_setup(void)
         if (fw->e[i].base + fw->e[i].len > limit)
             limit = fw->e[i].base + fw->e[i].len;
     struct ept_layout lay = { fw, (limit + (1ULL << 30) - 1) & ~((1ULL << 30) - 1),
-                              region.base, region.size, lapic_guest_page() };
+                              region.base, region.size, lapic_guest_page(), mmio_hidden };
     uint64_t pml4 = ept_build_identity(&region_pages, &lay);
     if (!pml4)
         panic("cloud: out of region memory for EPT01");
@@ -69,6 +75,21 @@ static void cloud_setup(void)
     cloud.io_bitmap_pa[0] = page_zalloc();
     cloud.io_bitmap_pa[1] = page_zalloc();
     cloud.msr_bitmap_pa = page_zalloc();
+    /* PCI configuration mechanism #1 and the hidden devices' I/O ports exit. */
+    uint8_t *ioa = (uint8_t *)(uintptr_t)cloud.io_bitmap_pa[0];
+    for (unsigned p = 0xCF8; p <= 0xCFF; p++)
+        ioa[p / 8] |= (uint8_t)(1u << (p % 8));
+    for (unsigned d = 0; d < devhide_count(); d++) {
+        const struct devhide_device *dev = devhide_get(d);
+        for (unsigned r = 0; r < dev->nranges; r++)
+            for (uint64_t p = dev->ranges[r].base; dev->ranges[r].io && p < dev->ranges[r].base +
+                 dev->ranges[r].size && p < 0x10000; p++) {
+                uint8_t *bm = (uint8_t *)(uintptr_t)cloud.io_bitmap_pa[p >= 0x8000];
+                bm[(p & 0x7FFF) / 8] |= (uint8_t)(1u << (p % 8));
+            }
+        kprintf("cloud: PCI device %02x:%02x.%x is hidden from the cloud VM\n", dev->bdf >> 8,
+                (dev->bdf >> 3) & 31, dev->bdf & 7);
+    }
     uint8_t *mb = (uint8_t *)(uintptr_t)cloud.msr_bitmap_pa;
     msr_trap(mb, MSR_IA32_FEATURE_CONTROL);
     for (uint32_t m = MSR_IA32_VMX_BASIC; m <= MSR_IA32_VMX_VMFUNC; m++)

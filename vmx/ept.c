@@ -58,6 +58,10 @@ static uint64_t split_2m(struct palloc *pa, const struct ept_layout *lay, uint64
         return 0;
     for (unsigned i = 0; i < 512; i++) {
         uint64_t a = base + (uint64_t)i * PAGE_SIZE;
+        if (lay->is_hole && lay->is_hole(a, PAGE_SIZE)) {
+            pt[i] = 0;
+            continue;
+        }
         uint64_t access = lay->ro_page && a == lay->ro_page ? EPT_R | EPT_X : EPT_RWX;
         pt[i] = a | access | leaf_type(lay->ram, a, PAGE_SIZE);
     }
@@ -93,7 +97,8 @@ uint64_t ept_build_identity(struct palloc *pa, const struct ept_layout *lay)
                 pd[i] = hide_pt_pa | EPT_RWX;
                 continue;
             }
-            bool holds_ro = lay->ro_page && (lay->ro_page & ~(SZ_2M - 1)) == base;
+            bool holds_ro = (lay->ro_page && (lay->ro_page & ~(SZ_2M - 1)) == base) ||
+                            (lay->is_hole && lay->is_hole(base, SZ_2M));
             bool uniform = base >= 0x100000 && !holds_ro && ram_cover(lay->ram, base, SZ_2M) >= 0;
             if (uniform) {
                 pd[i] = base | EPT_RWX | EPT_PS | leaf_type(lay->ram, base, SZ_2M);

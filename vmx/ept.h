@@ -24,6 +24,8 @@ struct ept_layout {
     uint64_t hide_base;         /* vsbypass's region: 2 MiB aligned */
     uint64_t hide_size;
     uint64_t ro_page;           /* mapped read/execute only (writes exit), 0 = none */
+    /* Not mapped at all (devices vsbypass keeps, e.g. the NIC's BARs). */
+    bool (*is_hole)(uint64_t base, uint64_t len);
 };
 
 /*

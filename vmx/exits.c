@@ -5,6 +5,8 @@
  */
 #include "core/cmdline.h"
 #include "core/cpu.h"
+#include "core/devhide.h"
+#include "core/spinlock.h"
 #include "core/hw.h"
 #include "core/libc.h"
 #include "core/log.h"
@@ -236,6 +238,68 @@ static void h_sipi(struct vcpu *v)
     kprintf("cloud: cpu%u started by the cloud OS at %04x:0000\n", v->cpu, vec << 8);
 }
 
+/*
+ * Port I/O that exits in the cloud VM: PCI configuration mechanism #1
+ * (hidden devices read as absent) and hidden devices' own ports (dropped).
+ * The address in 0xCF8 is shared by all CPUs, as in the chipset; the cloud
+ * OS serialises its configuration accesses, vsbypass keeps each one atomic.
+ */
+static struct spinlock pci_lock = SPINLOCK_INIT;
+static uint32_t pci_cf8;
+
+static uint32_t io_in(uint16_t port, unsigned size)
+{
+    return size == 1 ? inb(port) : size == 2 ? inw(port) : inl(port);
+}
+
+static void io_out(uint16_t port, unsigned size, uint32_t v)
+{
+    if (size == 1) outb(port, (uint8_t)v);
+    else if (size == 2) outw(port, (uint16_t)v);
+    else outl(port, v);
+}
+
+static void h_io(struct vcpu *v)
+{
+    uint64_t q = vmcs_read(VMCS_EXIT_QUALIFICATION);
+    uint16_t port = (uint16_t)(q >> 16);
+    unsigned size = (unsigned)(q & 7) + 1;
+    bool in = q & 8;
+    uint32_t mask = size == 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
+    uint32_t val = 0xFFFFFFFFu & mask;
+    if (q & 16) {
+        kprintf("cloud: cpu%u: string I/O on port 0x%x is not emulated; dropped\n", v->cpu, port);
+        vmx_skip_instruction();
+        return;
+    }
+    spin_lock(&pci_lock);
+    if (port == 0xCF8 && size == 4) {
+        if (in)
+            val = inl(0xCF8);
+        else
+            outl(0xCF8, pci_cf8 = (uint32_t)v->regs.rax);
+    } else if (port >= 0xCFC && port <= 0xCFF) {
+        uint32_t bdf = (pci_cf8 >> 8) & 0xFFFF;
+        if (!(pci_cf8 & 0x80000000u) || !devhide_bdf(bdf)) {
+            outl(0xCF8, pci_cf8);
+            if (in)
+                val = io_in(port, size);
+            else
+                io_out(port, size, (uint32_t)v->regs.rax & mask);
+        }   /* a hidden device: reads see no device (all ones), writes vanish */
+    } else if (port >= 0xCF8 && port <= 0xCFB) {
+        /* Byte/word accesses here are other chipset registers (0xCF9: reset). */
+        if (in)
+            val = io_in(port, size);
+        else
+            io_out(port, size, (uint32_t)v->regs.rax & mask);
+    }   /* else: a hidden device's own I/O ports: dropped */
+    spin_unlock(&pci_lock);
+    if (in)
+        v->regs.rax = size == 4 ? val : (v->regs.rax & ~(uint64_t)mask) | val;
+    vmx_skip_instruction();
+}
+
 static void h_triple_fault(struct vcpu *v) { cloud_stop(v, "triple fault"); }
 
 static void h_exception_nmi(struct vcpu *v)
@@ -291,6 +355,7 @@ static const exit_handler handlers[EXIT_REASON_MAX] = {
     [EXIT_REASON_INVEPT] = h_vmx_insn,
     [EXIT_REASON_INVVPID] = h_vmx_insn,
     [EXIT_REASON_CR_ACCESS] = h_cr_access,
+    [EXIT_REASON_IO] = h_io,
     [EXIT_REASON_RDMSR] = h_rdmsr,
     [EXIT_REASON_WRMSR] = h_wrmsr,
     [EXIT_REASON_EPT_VIOLATION] = h_ept_violation,
