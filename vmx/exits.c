@@ -379,6 +379,8 @@ struct vcpu *vmx_exit_handler(struct vcpu *v)
                 (unsigned long long)vmcs_read(VMCS_GUEST_RIP),
                 (unsigned long long)vmcs_read(VMCS_EXIT_QUALIFICATION));
     }
+    if (v->rt_open && !v->in_l2)
+        v->rt_exits++;          /* L1 working on a reflected L2 exit */
     if (v->in_l2) {
         /* Clear Bochs' spurious SMI blocking here too, then let L1 see the exit. */
         uint64_t i2 = vmcs_read(VMCS_GUEST_INTERRUPTIBILITY);
@@ -459,8 +461,30 @@ void vmcs_dump(void)
     }
 }
 
+static void print_nested_stats(void)
+{
+    uint64_t served = 0, reflected_io = 0;
+    for (unsigned c = 0; c < MAX_CPUS; c++) {
+        struct vcpu *v = all_vcpus[c];
+        if (!v)
+            continue;
+        served += v->pt_served;
+        reflected_io += v->l2_io_reflected;
+        for (unsigned r = 0; r < EXIT_REASON_MAX; r++)
+            if (v->rt_count[r])
+                kprintf("nested: cpu%u: L2 exit %u (%s) handled by L1: %llu round trips, "
+                        "%llu L0 exits and %llu TSC ticks each\n", c, r, reason_name(r),
+                        (unsigned long long)v->rt_count[r],
+                        (unsigned long long)(v->rt_l0_exits[r] / v->rt_count[r]),
+                        (unsigned long long)(v->rt_ticks[r] / v->rt_count[r]));
+    }
+    kprintf("passthrough: %llu user-VM port accesses served in L0, %llu L2 I/O exits reflected to L1\n",
+            (unsigned long long)served, (unsigned long long)reflected_io);
+}
+
 void cloud_print_exit_stats(void)
 {
+    print_nested_stats();
     kprintf("cloud: VM exits by reason (count, average L0 TSC ticks):\n");
     for (unsigned r = 0; r < EXIT_REASON_MAX; r++) {
         uint64_t n = 0, cyc = 0;

@@ -14,6 +14,7 @@
 #include "core/region.h"
 #include "vmx/cloud.h"
 #include "vmx/ept.h"
+#include "vmx/ept02.h"
 #include "vmx/guest.h"
 #include "vmx/lapic.h"
 #include "vmx/nested.h"
@@ -63,70 +64,27 @@ static uint64_t page_zalloc(void)
 
 /* ------------------------------------------------------------------ EPT02 */
 
-static void ept02_free(uint64_t table, int level)
+static int read_l1(void *ctx, uint64_t l1pa, void *buf, size_t n)
 {
-    uint64_t *t = (uint64_t *)(uintptr_t)table;
-    for (unsigned i = 0; level > 0 && i < 512; i++)
-        if ((t[i] & EPT_RWX) && !(t[i] & EPT_PS))
-            ept02_free(t[i] & EPT_ADDR, level - 1);
-    palloc_free(&region_pages, table, 1);
+    (void)ctx;
+    return guest_read_phys(l1pa, buf, n);
+}
+
+/* EPT02 hides what EPT01 hides; its tables come from the region. */
+static struct ept02_env l1_env(void)
+{
+    return (struct ept02_env){ read_l1, NULL, region.base, region.size, lapic_guest_page(), &region_pages };
 }
 
 void nested_flush_ept02(struct vcpu *v)
 {
     if (!v->ept02_root)
         return;
-    ept02_free(v->ept02_root, 3);
-    v->ept02_root = 0;
+    struct ept02_env env = l1_env();
+    ept02_free_all(&env, &v->ept02_root);
     /* The CPU may cache translations of the old tables: invalidate all contexts. */
     struct { uint64_t eptp, zero; } desc = { 0, 0 };
     __asm__ volatile("invept %0, %1" :: "m"(desc), "r"(2ULL) : "cc", "memory");
-}
-
-/* Walks EPT12 (in L1 memory) for an L2 guest-physical address. Returns 0 with
- * the L1-physical address and the leaf, 1 if not present, -1 if misconfigured. */
-static int ept12_walk(uint64_t eptp12, uint64_t gpa, uint64_t *l1pa, uint64_t *leaf)
-{
-    uint64_t table = eptp12 & EPT_ADDR;
-    for (int level = 3; level >= 0; level--) {
-        uint64_t e;
-        if (guest_read_phys(table + ((gpa >> (12 + 9 * level)) & 511) * 8, &e, 8))
-            return -1;
-        if (!(e & EPT_RWX))
-            return 1;
-        if ((e & EPT_W) && !(e & EPT_R))
-            return -1;          /* write without read is a misconfiguration */
-        if (level == 0 || ((level == 1 || level == 2) && (e & EPT_PS))) {
-            uint64_t size = 1ULL << (12 + 9 * level);
-            *l1pa = (e & EPT_ADDR & ~(size - 1)) | (gpa & (size - 1));
-            *leaf = e;
-            return 0;
-        }
-        table = e & EPT_ADDR;
-    }
-    return 1;
-}
-
-/* Installs a 4 KiB EPT02 mapping of `gpa` to `hpa`. False when out of memory. */
-static bool ept02_map(struct vcpu *v, uint64_t gpa, uint64_t hpa, uint64_t flags)
-{
-    if (!v->ept02_root && (v->ept02_root = page_zalloc()) == PALLOC_FAIL) {
-        v->ept02_root = 0;
-        return false;
-    }
-    uint64_t *t = (uint64_t *)(uintptr_t)v->ept02_root;
-    for (int level = 3; level > 0; level--) {
-        uint64_t *e = &t[(gpa >> (12 + 9 * level)) & 511];
-        if (!(*e & EPT_RWX)) {
-            uint64_t p = page_zalloc();
-            if (p == PALLOC_FAIL)
-                return false;
-            *e = p | EPT_RWX;
-        }
-        t = (uint64_t *)(uintptr_t)(*e & EPT_ADDR);
-    }
-    t[(gpa >> 12) & 511] = (hpa & EPT_ADDR) | flags;
-    return true;
 }
 
 /* ------------------------------------------------------------ L2 entry */
@@ -311,6 +269,12 @@ unsigned nested_enter_l2(struct vcpu *v, struct nested_vcpu *n, bool launch)
     vmcs12_set(n, VMCS_ENTRY_INTR_INFO, g12(n, VMCS_ENTRY_INTR_INFO) & ~(uint64_t)INTR_INFO_VALID);
     v->vmcs02_for = n->current_ptr;
     v->in_l2 = true;
+    if (v->rt_open && v->rt_reason < EXIT_REASON_MAX) {
+        v->rt_count[v->rt_reason]++;
+        v->rt_l0_exits[v->rt_reason] += v->rt_exits;
+        v->rt_ticks[v->rt_reason] += rdtsc() - v->rt_start;
+    }
+    v->rt_open = false;
     return 0;
 }
 
@@ -401,51 +365,47 @@ static void reflect_exit(struct vcpu *v, struct nested_vcpu *n, uint32_t reason)
     v->launched = v->launched01;
     v->in_l2 = false;
     load_l1_host_state(n);
+    v->rt_open = true;
+    v->rt_reason = reason & 0xFFFF;
+    v->rt_start = rdtsc();
+    v->rt_exits = 1;        /* the L2 exit itself */
+    if (v->rt_reason == EXIT_REASON_IO)
+        v->l2_io_reflected++;
 }
 
 static void handle_ept_violation(struct vcpu *v, struct nested_vcpu *n)
 {
     uint64_t gpa = vmcs_read(VMCS_GUEST_PHYS_ADDR), q = vmcs_read(VMCS_EXIT_QUALIFICATION);
+    struct ept02_env env = l1_env();
     /* The user VM's video memory lives in vsbypass, whatever EPT12 says. */
     uint64_t vga = passthrough_vga_page(v->ept02_for, gpa);
     if (vga) {
-        if (!ept02_map(v, gpa, vga, EPT_R | EPT_W | (EPT_MT_WB << EPT_MT_SHIFT)))
+        if (!ept02_map(&env, &v->ept02_root, gpa, vga, EPT_R | EPT_W | (EPT_MT_WB << EPT_MT_SHIFT)))
             cloud_stop(v, "out of region memory for EPT02");
         return;
     }
-    uint64_t l1pa, leaf;
-    int r;
-    if (v->ept02_for & 1) {     /* no EPT12: identity, L1's access rights */
-        l1pa = gpa;
-        leaf = EPT_RWX | (EPT_MT_WB << EPT_MT_SHIFT);
-        r = 0;
-    } else {
-        r = ept12_walk(v->ept02_for, gpa, &l1pa, &leaf);
-    }
-    if (r < 0) {
+    uint64_t leaf12, l1pa;
+    switch (ept02_fill(&env, &v->ept02_root, v->ept02_for, gpa, q & 7, &leaf12)) {
+    case EPT02_MAPPED:
+        return;
+    case EPT02_MISCONFIG:
         reflect_exit(v, n, EXIT_REASON_EPT_MISCONFIG);
         return;
-    }
-    uint64_t want = q & 7;      /* the access: read, write, fetch */
-    if (r > 0 || (want & ~(leaf & EPT_RWX))) {
+    case EPT02_NOT_PRESENT:
+    case EPT02_DENIED:
         /* Report L1's permissions for the address, as the CPU would (bits 5:3). */
-        uint64_t q12 = (q & ~0x38ULL) | (r ? 0 : (leaf & EPT_RWX) << 3);
         vmcs_write(VMCS_ENTRY_INTR_INFO, 0);
         reflect_exit(v, n, EXIT_REASON_EPT_VIOLATION);
-        vmcs12_set(n, VMCS_EXIT_QUALIFICATION, q12);
+        vmcs12_set(n, VMCS_EXIT_QUALIFICATION, (q & ~0x38ULL) | (leaf12 & EPT_RWX) << 3);
         return;
-    }
-    /* L1-physical to host-physical, as EPT01 would: the region is never reachable. */
-    uint64_t hpa = l1pa & EPT_ADDR, perms = leaf & EPT_RWX;
-    if (hpa >= region.base && hpa < region.base + region.size) {
+    case EPT02_HIDDEN:
+        ept12_walk(&env, v->ept02_for, gpa, &l1pa, &leaf12);     /* for the message only */
         kprintf("nested: EPT12 maps L2 0x%llx to L1 0x%llx, inside vsbypass's region: stopping\n",
                 (unsigned long long)gpa, (unsigned long long)l1pa);
         cloud_stop(v, "EPT12 aimed at the hypervisor region");
-    }
-    if ((hpa & ~0xFFFULL) == lapic_guest_page())
-        perms &= ~EPT_W;
-    if (!ept02_map(v, gpa, hpa, perms | (leaf & ((7ULL << EPT_MT_SHIFT) | EPT_IGNORE_PAT))))
+    case EPT02_NOMEM:
         cloud_stop(v, "out of region memory for EPT02");
+    }
 }
 
 void nested_l2_exit(struct vcpu *v, unsigned reason)

@@ -67,6 +67,7 @@ bool passthrough_io(struct vcpu *v, uint64_t vm_key)
         vmx_skip_instruction();
         return true;
     }
+    v->pt_served++;
     if (in) {
         uint64_t val = shadow_port_in(vm, port, size);
         uint64_t mask = size == 4 ? 0xFFFFFFFFFFFFFFFFULL : (1ULL << (8 * size)) - 1;

@@ -53,7 +53,14 @@ struct vcpu {
     uint64_t vmcs02_pa, vmcs02_for, launched02;
     uint64_t ept02_root, ept02_for; /* EPT02 and the EPTP12 it shadows */
     uint64_t msr_bitmap02, io_bitmap02[2];
-    bool l2_cr0_ne, l2_cr4_vmxe;    /* L2's own view of the bits L0 keeps set */            /* exits still to log (cmdline trace_exits=) */
+    bool l2_cr0_ne, l2_cr4_vmxe;    /* L2's own view of the bits L0 keeps set */
+    /* Benchmarks: each reflected L2 exit costs L0 exits and ticks until L1
+     * re-enters L2 (a round trip); passthrough accesses are served in L0. */
+    bool rt_open;
+    unsigned rt_reason;
+    uint64_t rt_start, rt_exits;
+    uint64_t rt_count[EXIT_REASON_MAX], rt_l0_exits[EXIT_REASON_MAX], rt_ticks[EXIT_REASON_MAX];
+    uint64_t pt_served, l2_io_reflected;            /* exits still to log (cmdline trace_exits=) */
     uint64_t exits[EXIT_REASON_MAX];
     uint64_t exit_cycles[EXIT_REASON_MAX];  /* TSC ticks spent in L0, by reason */
 };

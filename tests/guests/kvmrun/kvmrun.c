@@ -27,8 +27,9 @@ static int fail(const char *what)
     return 1;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    const char *guest = argc > 1 ? argv[1] : "/bin/l2guest.bin";
     int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
     if (kvm < 0)
         return fail("open /dev/kvm");
@@ -38,13 +39,13 @@ int main(void)
     uint8_t *mem = mmap(NULL, GUEST_MEM, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (mem == MAP_FAILED)
         return fail("mmap");
-    int gfd = open("/bin/l2guest.bin", O_RDONLY);
+    int gfd = open(guest, O_RDONLY);
     if (gfd < 0)
-        return fail("open /bin/l2guest.bin");
+        return fail("open the guest image");
     ssize_t glen = read(gfd, mem + CODE_AT, GUEST_MEM - CODE_AT);
     close(gfd);
     if (glen <= 0)
-        return fail("read /bin/l2guest.bin");
+        return fail("read the guest image");
     struct kvm_userspace_memory_region region = {
         .slot = 0, .guest_phys_addr = 0, .memory_size = GUEST_MEM, .userspace_addr = (uintptr_t)mem,
     };
@@ -79,8 +80,10 @@ int main(void)
         case KVM_EXIT_IO: {
             uint8_t *data = (uint8_t *)run + run->io.data_offset;
             bool out = run->io.direction == KVM_EXIT_IO_OUT;
+            uint32_t value = 0;
+            memcpy(&value, data, run->io.size <= 4 ? run->io.size : 4);
             printf("kvmrun: io %s port 0x%x size %u data 0x%02x\n", out ? "out" : "in",
-                   run->io.port, run->io.size, out ? data[0] : 0);
+                   run->io.port, run->io.size, out ? value : 0);
             if (out && run->io.port == 0x3F8 && n + 1 < sizeof(line))
                 line[n++] = (char)data[0];
             if (!out)
