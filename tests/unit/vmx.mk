@@ -5,3 +5,5 @@ UT_SRCS_bios_int15 := vmx/bios_int15.c core/memmap.c
 UT_SRCS_decode := vmx/decode.c
 UNIT_TESTS += nested_caps
 UT_SRCS_nested_caps := vmx/nested_caps.c
+UNIT_TESTS += ept02
+UT_SRCS_ept02 := vmx/ept02.c core/palloc.c
