@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -27,12 +28,43 @@ static int fail(const char *what)
     return 1;
 }
 
+/* Gives VM `index` its own secret: the guest's "SECRET-7731" becomes
+ * "SECRET-000<index+1>", so tests can tell which VM's output went where. */
+static void patch_secret(uint8_t *code, size_t len, int index)
+{
+    static const char tag[] = "SECRET-7731";
+    for (size_t i = 0; i + sizeof(tag) - 1 <= len; i++)
+        if (!memcmp(code + i, tag, sizeof(tag) - 1)) {
+            unsigned n = (unsigned)(index + 1) % 10000;
+            for (int d = 3; d >= 0; d--, n /= 10)
+                code[i + 7 + d] = (uint8_t)('0' + n % 10);
+            return;
+        }
+}
+
+static int run_vm(int kvm, const char *guest, int index, int nvms);
+
 int main(int argc, char **argv)
 {
-    const char *guest = argc > 1 ? argv[1] : "/bin/l2guest.bin";
+    const char *guest = "/bin/l2guest.bin";
+    int nvms = 1;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--vms") && i + 1 < argc)
+            nvms = atoi(argv[++i]);
+        else
+            guest = argv[i];
+    }
     int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
     if (kvm < 0)
         return fail("open /dev/kvm");
+    int rc = 0;
+    for (int i = 0; i < nvms && !rc; i++)
+        rc = run_vm(kvm, guest, i, nvms);
+    return rc;
+}
+
+static int run_vm(int kvm, const char *guest, int index, int nvms)
+{
     int vm = ioctl(kvm, KVM_CREATE_VM, 0);
     if (vm < 0)
         return fail("KVM_CREATE_VM");
@@ -46,6 +78,8 @@ int main(int argc, char **argv)
     close(gfd);
     if (glen <= 0)
         return fail("read the guest image");
+    if (nvms > 1)
+        patch_secret(mem + CODE_AT, (size_t)glen, index);
     struct kvm_userspace_memory_region region = {
         .slot = 0, .guest_phys_addr = 0, .memory_size = GUEST_MEM, .userspace_addr = (uintptr_t)mem,
     };
@@ -68,7 +102,7 @@ int main(int argc, char **argv)
     struct kvm_regs regs = { .rip = CODE_AT, .rflags = 2 };
     if (ioctl(vcpu, KVM_SET_REGS, &regs) < 0)
         return fail("KVM_SET_REGS");
-    printf("kvmrun: VM and vCPU created, entering the guest\n");
+    printf("kvmrun: VM and vCPU created, entering the guest (VM %d of %d)\n", index + 1, nvms);
     fflush(stdout);
 
     char line[64];
