@@ -72,6 +72,7 @@ static void cloud_setup(void)
     if (!pml4)
         panic("cloud: out of region memory for EPT01");
     cloud.eptp = pml4 | EPTP_WB_4LEVEL;
+    cloud.ept01_limit = lay.limit;
     cloud.io_bitmap_pa[0] = page_zalloc();
     cloud.io_bitmap_pa[1] = page_zalloc();
     cloud.msr_bitmap_pa = page_zalloc();

@@ -7,6 +7,7 @@
 
 struct cloud_vm {
     uint64_t eptp;
+    uint64_t ept01_limit;       /* EPT01 maps [0, this) */
     uint64_t io_bitmap_pa[2];
     uint64_t msr_bitmap_pa;
     struct bios_view bios;

@@ -68,8 +68,14 @@ enum ept02_fill_result ept02_fill(const struct ept02_env *env, uint64_t *root, u
     uint64_t page = l1pa & EPT_ADDR, rights = leaf & EPT_RWX;
     if (page_hidden(env, page))
         return EPT02_HIDDEN;
-    if (env->ro_page && page == (env->ro_page & EPT_ADDR))
+    if ((env->l1_limit && page >= env->l1_limit) || (env->is_hole && env->is_hole(page, PAGE_SIZE)))
+        return EPT02_OUTSIDE;
+    if (env->ro_page && page == (env->ro_page & EPT_ADDR)) {
+        /* Mapping it again without W would fault forever on this write. */
+        if (access & EPT_W)
+            return EPT02_RO_WRITE;
         rights &= ~EPT_W;
+    }
     if (!ept02_map(env, root, gpa, page, rights | (leaf & (EPT_MT_MASK | EPT_IGNORE_PAT))))
         return EPT02_NOMEM;
     return EPT02_MAPPED;

@@ -18,6 +18,9 @@ struct ept02_env {
     uint64_t hide_base, hide_size;  /* vsbypass's region: never mapped from EPT12 */
     uint64_t ro_page;               /* mapped without write access (the xAPIC), 0 = none */
     struct palloc *pa;              /* EPT02 tables, reached through (uint64_t *)phys */
+    /* What EPT01 does not map is out of L1's reach through EPT12 too: */
+    uint64_t l1_limit;              /* L1-physical addresses from here up (0 = no limit) */
+    bool (*is_hole)(uint64_t base, uint64_t len);  /* devices vsbypass keeps, or NULL */
 };
 
 enum ept02_fill_result {
@@ -27,6 +30,9 @@ enum ept02_fill_result {
     EPT02_MISCONFIG,    /* EPT12 is misconfigured: an EPT misconfiguration for L1 */
     EPT02_HIDDEN,       /* EPT12 points into the hidden range: nothing mapped */
     EPT02_NOMEM,        /* `pa` ran out: nothing mapped */
+    EPT02_OUTSIDE,      /* EPT12 points where EPT01 maps nothing (past L1's memory, a
+                           hidden device): nothing mapped */
+    EPT02_RO_WRITE,     /* a write to `ro_page` through EPT12: not emulated for L2 */
 };
 
 /*

@@ -21,6 +21,7 @@
 #include "vmx/nested_exits.h"
 #include "vmx/passthrough.h"
 #include "core/cmdline.h"
+#include "core/devhide.h"
 #include "vmx/vmcs12.h"
 #include "vmx/vmx_hw.h"
 #include "vmx/vmx_msr.h"
@@ -71,9 +72,12 @@ static int read_l1(void *ctx, uint64_t l1pa, void *buf, size_t n)
 }
 
 /* EPT02 hides what EPT01 hides; its tables come from the region. */
+static bool l1_hole(uint64_t base, uint64_t len) { return devhide_overlaps(base, len, false); }
+
 static struct ept02_env l1_env(void)
 {
-    return (struct ept02_env){ read_l1, NULL, region.base, region.size, lapic_guest_page(), &region_pages };
+    return (struct ept02_env){ read_l1, NULL, region.base, region.size, lapic_guest_page(), &region_pages,
+                               cloud.ept01_limit, l1_hole };
 }
 
 void nested_flush_ept02(struct vcpu *v)
@@ -405,6 +409,12 @@ static void handle_ept_violation(struct vcpu *v, struct nested_vcpu *n)
         cloud_stop(v, "EPT12 aimed at the hypervisor region");
     case EPT02_NOMEM:
         cloud_stop(v, "out of region memory for EPT02");
+    case EPT02_OUTSIDE:
+        kprintf("nested: EPT12 maps L2 0x%llx past L1's memory or onto a device vsbypass keeps\n",
+                (unsigned long long)gpa);
+        cloud_stop(v, "EPT12 aimed at memory the cloud VM cannot reach");
+    case EPT02_RO_WRITE:
+        cloud_stop(v, "L2 writes L1's local APIC page through EPT12 (not supported)");
     }
 }
 

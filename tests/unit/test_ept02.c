@@ -100,7 +100,7 @@ static int setup(void **state)
     memset(f->l1, 0, L1_SIZE);
     f->l1_next = 0x10000;
     pool_init(f, POOL_PAGES);
-    f->env = (struct ept02_env){ l1_read, f, HIDE_BASE, HIDE_SIZE, RO_PAGE, &f->pa };
+    f->env = (struct ept02_env){ l1_read, f, HIDE_BASE, HIDE_SIZE, RO_PAGE, &f->pa, 0, NULL };
     f->eptp12 = l1_table(f) | EPTP_FLAGS;
     *state = f;
     return 0;
@@ -352,8 +352,11 @@ static void test_ro_page(void **state)
     struct fx *f = *state;
     uint64_t e = RO_PAGE | EPT_RWX | WB, leaf;
     l1_set(f, 0x4000, 0, e);
-    /* L1 allowed the write; EPT02 still takes W away so vsbypass sees each store. */
-    assert_int_equal(fill(f, 0x4000, EPT_W, &leaf), EPT02_MAPPED);
+    /* A write there would fault forever on a read-only mapping: refused, nothing mapped. */
+    assert_int_equal(fill(f, 0x4000, EPT_W, &leaf), EPT02_RO_WRITE);
+    assert_int_equal(ept02_leaf(f, 0x4000), 0);
+    /* A read maps it, and EPT02 still takes W away so vsbypass sees each store. */
+    assert_int_equal(fill(f, 0x4000, EPT_R, &leaf), EPT02_MAPPED);
     assert_int_equal(leaf, e);
     assert_int_equal(ept02_leaf(f, 0x4000), RO_PAGE | EPT_R | EPT_X | WB);
     /* Through a 2 MiB leaf: only that page loses W. */
@@ -363,6 +366,30 @@ static void test_ro_page(void **state)
     assert_int_equal(ept02_leaf(f, gpa), RO_PAGE | EPT_R | WB);
     assert_int_equal(fill(f, gpa + SZ_4K, EPT_W, &leaf), EPT02_MAPPED);
     assert_int_equal(ept02_leaf(f, gpa + SZ_4K), (RO_PAGE + SZ_4K) | EPT_R | EPT_W | WB);
+}
+
+/* What EPT01 does not map (past L1's memory, a hidden device's BAR) is
+ * refused too, so L2 cannot reach it through EPT12. */
+static bool hole_at_8m(uint64_t base, uint64_t len) { return base < 0x801000 && 0x800000 < base + len; }
+
+static void test_outside_l1(void **state)
+{
+    struct fx *f = *state;
+    uint64_t leaf;
+    f->env.l1_limit = 0x10000000;
+    f->env.is_hole = hole_at_8m;
+    l1_set(f, 0x5000, 0, 0x10000000 | EPT_RWX | WB);            /* first page past the limit */
+    assert_int_equal(fill(f, 0x5000, EPT_R, &leaf), EPT02_OUTSIDE);
+    assert_int_equal(ept02_leaf(f, 0x5000), 0);
+    l1_set(f, 0x6000, 0, 0x0FFFF000 | EPT_RWX | WB);            /* last page below it */
+    assert_int_equal(fill(f, 0x6000, EPT_R, &leaf), EPT02_MAPPED);
+    l1_set(f, 0x7000, 0, 0x800000 | EPT_RWX | WB);              /* the hidden device */
+    assert_int_equal(fill(f, 0x7000, EPT_R, &leaf), EPT02_OUTSIDE);
+    assert_int_equal(ept02_leaf(f, 0x7000), 0);
+    l1_set(f, 0x8000, 0, 0x801000 | EPT_RWX | WB);              /* its neighbour */
+    assert_int_equal(fill(f, 0x8000, EPT_R, &leaf), EPT02_MAPPED);
+    l1_set(f, 0x9000, 0, (1ULL << 51) | EPT_RWX | WB);           /* beyond any physical width */
+    assert_int_equal(fill(f, 0x9000, EPT_R, &leaf), EPT02_OUTSIDE);
 }
 
 /* ------------------------------------------------- the hidden range */
@@ -662,7 +689,7 @@ int main(void)
         T(test_map_4k),           T(test_not_present_each_level), T(test_misconfig_without_read),
         T(test_misconfig_memory_type), T(test_misconfig_unreadable), T(test_denied),
         T(test_rights_every_level), T(test_large_2m),           T(test_large_1g),
-        T(test_identity),         T(test_ro_page),              T(test_hidden_4k),
+        T(test_identity),         T(test_ro_page), T(test_outside_l1),T(test_hidden_4k),
         T(test_hidden_unaligned), T(test_hidden_2m_partial),    T(test_hidden_1g_covering),
         T(test_tables_in_hidden_range), T(test_self_referencing), T(test_high_bits),
         T(test_random_trees),     T(test_exhaustion),           T(test_map_and_free_all),
