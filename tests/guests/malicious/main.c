@@ -431,6 +431,79 @@ static void check_toctou(void)
     expect_val("value survives write-back", v, 0x1234567);
 }
 
+/*
+ * Operand decoding: vsbypass rebuilds each operand from the exit's
+ * instruction information, so every addressing form must land where the CPU
+ * would put it: 32-bit address size, segment override, SIB, RSP as base and
+ * RSP as a register operand.
+ */
+static volatile uint64_t dec_var;
+static uint8_t alt_stack[4096] __attribute__((aligned(16)));
+
+static inline void wrmsr(uint32_t m, uint64_t v)
+{
+    __asm__ volatile("wrmsr" :: "c"(m), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
+}
+
+static void check_decoding(void)
+{
+    uint64_t fl, cur = phys(vmcs_a), v;
+    uint64_t a = phys((const void *)&dec_var);
+
+    dec_var = 0; fault_vector = -1;
+    __asm__ volatile("mov %[a], %%rdx\n\t" ARM "vmptrst (%%edx)" DONE
+                     : [fl] "=r"(fl) : [a] "r"(a | 0xFFFFFFFF00000000ULL) : "rax", "rdx", "cc", "memory");
+    expect("vmptrst with 32-bit address size", outcome(fl), R_OK);
+    expect_val("vmptrst with 32-bit address size stores at the wrapped address", dec_var, cur);
+
+    dec_var = 0; fault_vector = -1;
+    wrmsr(0xC0000100, a - 0x10000);
+    __asm__ volatile("mov $0x10000, %%edx\n\t" ARM "vmptrst %%fs:(%%rdx)" DONE
+                     : [fl] "=r"(fl) : : "rax", "rdx", "cc", "memory");
+    wrmsr(0xC0000100, 0);
+    expect("vmptrst with fs override", outcome(fl), R_OK);
+    expect_val("vmptrst with fs override stores at fs.base + offset", dec_var, cur);
+
+    dec_var = 0; fault_vector = -1;
+    __asm__ volatile("mov %[a], %%rdx\n\tmov $3, %%ecx\n\t" ARM "vmptrst 8(%%rdx,%%rcx,4)" DONE
+                     : [fl] "=r"(fl) : [a] "r"(a - 8 - 12) : "rax", "rcx", "rdx", "cc", "memory");
+    expect("vmptrst with base+index*4+disp", outcome(fl), R_OK);
+    expect_val("vmptrst with base+index*4+disp stores there", dec_var, cur);
+
+    v = 0; fault_vector = -1;
+    __asm__ volatile("sub $32, %%rsp\n\tmovq $0, 8(%%rsp)\n\t" ARM "vmptrst 8(%%rsp)" DONE
+                     "\n\tmov 8(%%rsp), %[v]\n\tadd $32, %%rsp"
+                     : [fl] "=r"(fl), [v] "=r"(v) : : "rax", "cc", "memory");
+    expect("vmptrst with rsp base", outcome(fl), R_OK);
+    expect_val("vmptrst with rsp base stores on the stack", v, cur);
+
+    /* VMWRITE whose value register is RSP: the field must get L1's RSP. */
+    uint64_t rsp = 0;
+    fault_vector = -1;
+    __asm__ volatile("mov %%rsp, %[r]\n\t" ARM "vmwrite %%rsp, %[f]" DONE
+                     : [fl] "=r"(fl), [r] "=&r"(rsp) : [f] "r"(0x681EULL) : "rax", "cc", "memory");
+    expect("vmwrite with rsp as the value register", outcome(fl), R_OK);
+    vmread(0x681E, &v);
+    expect_val("vmwrite with rsp as the value register writes l1's rsp", v, rsp);
+
+    /* VMREAD whose destination is RSP: L1's RSP must become the field's value. */
+    uint64_t want = phys(alt_stack + sizeof(alt_stack) - 64);
+    vmwrite(0x681C, want);
+    v = 0; fault_vector = -1;
+    __asm__ volatile("mov %%rsp, %%rbx\n\t" ARM "vmread %[f], %%rsp" DONE
+                     "\n\tmov %%rsp, %[v]\n\tmov %%rbx, %%rsp"
+                     : [fl] "=r"(fl), [v] "=r"(v) : [f] "r"(0x681CULL) : "rax", "rbx", "cc", "memory");
+    expect("vmread with rsp as the destination", outcome(fl), R_OK);
+    expect_val("vmread with rsp as the destination sets l1's rsp", v, want);
+
+    /* Field number in RSP: the encoding is L1's RSP value, 0x681E (guest RIP). */
+    fault_vector = -1;
+    __asm__ volatile("mov %%rsp, %%rbx\n\tmov $0x681E, %%esp\n\t" ARM "vmread %%rsp, %%rdx" DONE
+                     "\n\tmov %%rbx, %%rsp"
+                     : [fl] "=r"(fl) : : "rax", "rbx", "rdx", "cc", "memory");
+    expect("vmread with the field number in rsp", outcome(fl), R_OK);
+}
+
 /* Host state of L1 itself (64-bit), for VMCS12's host area. */
 static void write_host_state(void)
 {
@@ -615,6 +688,7 @@ void kmain(uint32_t mbi)
     check_no_current();
     check_pointers();
     check_toctou();
+    check_decoding();
     check_entry();
     check_cpl3();
     check_vmxoff();
