@@ -76,14 +76,29 @@ void vmx_inject_exception(unsigned vec, bool has_error, uint32_t error)
     vmcs_write(VMCS_ENTRY_INTR_INFO, info);
 }
 
-uint64_t *vcpu_gpr(struct vcpu *v, unsigned reg)
+/* Registers by SDM number; RSP is not saved by the exit path, it lives in the VMCS. */
+static uint64_t *gpr_slot(struct vcpu *v, unsigned reg)
 {
-    static uint64_t rsp_scratch;
     struct vcpu_regs *r = &v->regs;
-    uint64_t *map[16] = { &r->rax, &r->rcx, &r->rdx, &r->rbx, &rsp_scratch, &r->rbp, &r->rsi,
+    uint64_t *map[16] = { &r->rax, &r->rcx, &r->rdx, &r->rbx, NULL, &r->rbp, &r->rsi,
                           &r->rdi, &r->r8, &r->r9, &r->r10, &r->r11, &r->r12, &r->r13,
                           &r->r14, &r->r15 };
     return map[reg & 15];
+}
+
+uint64_t vcpu_reg_read(struct vcpu *v, unsigned reg)
+{
+    uint64_t *slot = gpr_slot(v, reg);
+    return slot ? *slot : vmcs_read(VMCS_GUEST_RSP);
+}
+
+void vcpu_reg_write(struct vcpu *v, unsigned reg, uint64_t val)
+{
+    uint64_t *slot = gpr_slot(v, reg);
+    if (slot)
+        *slot = val;
+    else
+        vmcs_write(VMCS_GUEST_RSP, val);
 }
 
 static void set_edx_eax(struct vcpu *v, uint64_t val)
@@ -141,7 +156,7 @@ static void h_cr_access(struct vcpu *v)
 {
     uint64_t q = vmcs_read(VMCS_EXIT_QUALIFICATION);
     unsigned cr = q & 15, type = (q >> 4) & 3;
-    uint64_t val = *vcpu_gpr(v, (q >> 8) & 15);
+    uint64_t val = vcpu_reg_read(v, (q >> 8) & 15);
     if (type != 0 || (cr != 0 && cr != 4))
         cloud_stop(v, "unexpected control-register access exit");
     if (cr == 4) {

@@ -79,8 +79,7 @@ bool lapic_emulate_write(struct vcpu *v, uint64_t gpa)
     size_t got = guest_fetch_code(code, sizeof(code));
     uint64_t regs[16];
     for (unsigned r = 0; r < 16; r++)
-        regs[r] = *vcpu_gpr(v, r);
-    regs[4] = vmcs_read(VMCS_GUEST_RSP);
+        regs[r] = vcpu_reg_read(v, r);
     struct mmio_store st;
     if (decode_mmio_store(code, got, guest_code_bits(), regs, &st))
         return false;

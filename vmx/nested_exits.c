@@ -65,9 +65,9 @@ static uint64_t operand_linear(struct vcpu *v, const struct insn_info *i, bool l
     uint64_t disp = vmcs_read(VMCS_EXIT_QUALIFICATION);
     uint64_t a = disp;
     if (i->base_valid)
-        a += i->base == 4 ? vmcs_read(VMCS_GUEST_RSP) : *vcpu_gpr(v, i->base);
+        a += vcpu_reg_read(v, i->base);
     if (i->index_valid)
-        a += (i->index == 4 ? vmcs_read(VMCS_GUEST_RSP) : *vcpu_gpr(v, i->index)) << i->scale;
+        a += vcpu_reg_read(v, i->index) << i->scale;
     if (i->addr_bits < 64)
         a &= (1ULL << i->addr_bits) - 1;
     /* In 64-bit mode only FS and GS contribute a base. */
@@ -166,7 +166,7 @@ static enum nested_result fail_valid(struct nested_vcpu *n, uint32_t error)
 static enum nested_result invalidate(struct vcpu *v, struct nested_vcpu *n, const struct nested_cpu *c,
                                      const struct insn_info *i, bool ept)
 {
-    uint64_t type = *vcpu_gpr(v, i->reg2);
+    uint64_t type = vcpu_reg_read(v, i->reg2);
     uint64_t desc[2];
     if (!c->long_mode || !c->cs_long)
         type = (uint32_t)type;
@@ -240,20 +240,20 @@ void nested_exit_vmx_insn(struct vcpu *v, unsigned reason)
             r = NESTED_GP;
         break;
     case EXIT_REASON_VMREAD: {
-        uint64_t field = *vcpu_gpr(v, i.reg2);
+        uint64_t field = vcpu_reg_read(v, i.reg2);
         r = nested_vmread(n, &c, lm64 ? field : (uint32_t)field, &val);
         if (r != NESTED_SUCCEED)
             break;
         if (i.is_reg)
-            *vcpu_gpr(v, i.reg1) = lm64 ? val : (uint32_t)val;
+            vcpu_reg_write(v, i.reg1, lm64 ? val : (uint32_t)val);
         else if (guest_write_linear(operand_linear(v, &i, lm64), &val, lm64 ? 8 : 4))
             r = NESTED_GP;
         break;
     }
     case EXIT_REASON_VMWRITE: {
-        uint64_t field = *vcpu_gpr(v, i.reg2);
+        uint64_t field = vcpu_reg_read(v, i.reg2);
         if (i.is_reg)
-            val = *vcpu_gpr(v, i.reg1);
+            val = vcpu_reg_read(v, i.reg1);
         else if (guest_read_linear(operand_linear(v, &i, lm64), &val, lm64 ? 8 : 4)) {
             r = NESTED_GP;
             break;

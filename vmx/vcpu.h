@@ -28,7 +28,7 @@
 
 /* General-purpose registers in the order of the VCPU_* offsets (index = reg
  * number as encoded in exit qualifications: 0 rax, 1 rcx, ... is NOT this
- * order; use vcpu_gpr() for that). */
+ * order; use vcpu_reg_read/vcpu_reg_write for that). */
 struct vcpu_regs {
     uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp;
     uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
@@ -72,7 +72,8 @@ _Static_assert(__builtin_offsetof(struct vcpu, launched) == VCPU_LAUNCHED, "entr
 
 /* Register number as the SDM encodes it (0 = RAX, 1 = RCX, 2 = RDX, 3 = RBX,
  * 4 = RSP (in the VMCS), 5 = RBP, 6 = RSI, 7 = RDI, 8-15 = R8-R15). */
-uint64_t *vcpu_gpr(struct vcpu *v, unsigned sdm_reg);
+uint64_t vcpu_reg_read(struct vcpu *v, unsigned sdm_reg);
+void vcpu_reg_write(struct vcpu *v, unsigned sdm_reg, uint64_t val);
 
 #endif
 #endif
