@@ -126,7 +126,7 @@ static int setup(void **state)
 
 static struct ept_layout bochs_layout(void)
 {
-    return (struct ept_layout){ &bochs_map, 4 * GIB, 0x17e00000, 128 * MIB, APIC_PAGE };
+    return (struct ept_layout){ &bochs_map, 4 * GIB, 0x17e00000, 128 * MIB, APIC_PAGE, NULL };
 }
 
 /* Builds `lay` from a pool of `npages`; the PML4 is nonzero. */
@@ -407,7 +407,7 @@ static void test_vga_window_reported_as_ram(void **state)
     static const struct range flat[] = { { 0x0, 0x40000000, MEM_USABLE } };
     struct memmap m;
     MAP(&m, flat);
-    struct ept_layout lay = { &m, 4 * GIB, 0x20000000, 32 * MIB, APIC_PAGE };
+    struct ept_layout lay = { &m, 4 * GIB, 0x20000000, 32 * MIB, APIC_PAGE, NULL };
     struct pool p;
     uint64_t pml4 = build(&p, 64, &lay);
     assert_false(leaf_of(pml4, 0) & EPT_PS);
@@ -418,6 +418,25 @@ static void test_vga_window_reported_as_ram(void **state)
             fail_msg("0x%llx: leaf 0x%llx", (unsigned long long)a, (unsigned long long)leaf);
     }
     walk_all(&p, pml4, &lay, false);
+    pool_free(&p);
+}
+
+/* A hidden device's BAR (the management NIC's) is simply not mapped; its
+ * neighbours and the rest of its 2 MiB keep their identity mappings. */
+static bool nic_bar(uint64_t base, uint64_t len) { return base < 0xfebc0000 + 0x20000 && 0xfebc0000 < base + len; }
+
+static void test_hole_not_mapped(void **state)
+{
+    (void)state;
+    struct ept_layout lay = bochs_layout();
+    lay.is_hole = nic_bar;
+    struct pool p;
+    uint64_t pml4 = build(&p, 64, &lay);
+    for (uint64_t a = 0xfebc0000; a < 0xfebe0000; a += SZ_4K)
+        assert_int_equal(ept_translate(pml4, a, NULL), UINT64_MAX);
+    assert_int_equal(ept_translate(pml4, 0xfebbf000, NULL), 0xfebbf000);
+    assert_int_equal(ept_translate(pml4, 0xfebe0000, NULL), 0xfebe0000);
+    assert_int_equal(ept_translate(pml4, 0xfea00000, NULL), 0xfea00000);
     pool_free(&p);
 }
 
@@ -537,7 +556,7 @@ static void test_no_gpa_reaches_hidden_range(void **state)
         const struct layout_case *c = &layouts[i];
         struct memmap m;
         map_from(&m, c->map, c->nmap);
-        struct ept_layout lay = { &m, c->limit, c->hide_base, c->hide_size, c->ro_page };
+        struct ept_layout lay = { &m, c->limit, c->hide_base, c->hide_size, c->ro_page, NULL };
         struct pool p;
         uint64_t pml4 = build(&p, 1100, &lay);
         struct walk w = walk_all(&p, pml4, &lay, false);
@@ -586,7 +605,7 @@ static void test_tables_inside_hidden_range(void **state)
     };
     struct memmap m;
     MAP(&m, ram);
-    struct ept_layout lay = { &m, 4 * GIB, hide_base, hide_size, APIC_PAGE };
+    struct ept_layout lay = { &m, 4 * GIB, hide_base, hide_size, APIC_PAGE, NULL };
     struct pool p;
     pool_init_at(&p, mem, npages, true);
     uint64_t pml4 = ept_build_identity(&p.pa, &lay);
@@ -628,7 +647,7 @@ static void test_out_of_pages(void **state)
     check_exhaustion(&lay);
     struct memmap m;
     MAP(&m, big8);
-    struct ept_layout lay8 = { &m, 8 * GIB, 0x80000000, 128 * MIB, APIC_PAGE };
+    struct ept_layout lay8 = { &m, 8 * GIB, 0x80000000, 128 * MIB, APIC_PAGE, NULL };
     check_exhaustion(&lay8);
 }
 
@@ -638,6 +657,7 @@ int main(void)
         cmocka_unit_test(test_identity_outside_hidden),
         cmocka_unit_test(test_memory_types),
         cmocka_unit_test(test_vga_window_reported_as_ram),
+        cmocka_unit_test(test_hole_not_mapped),
         cmocka_unit_test(test_hidden_range_maps_to_dummy),
         cmocka_unit_test(test_ro_page),
         cmocka_unit_test(test_translate_unmapped),
