@@ -140,28 +140,28 @@ static const char *opt_boot(const char *val, struct vsb_config *cfg, char *note,
     return "not a boot device (bios, hd0..hd3)";
 }
 
-static const char *opt_nested(const char *val, struct vsb_config *cfg, char *note, size_t notelen)
+/* on|off options: the field each one sets. */
+static const char *parse_on_off(const char *val, bool *field)
 {
-    (void)note, (void)notelen;
     if (!strcmp(val, "on"))
-        cfg->nested = true;
+        *field = true;
     else if (!strcmp(val, "off"))
-        cfg->nested = false;
+        *field = false;
     else
         return "not on or off";
     return NULL;
 }
 
+static const char *opt_nested(const char *val, struct vsb_config *cfg, char *note, size_t notelen)
+{
+    (void)note, (void)notelen;
+    return parse_on_off(val, &cfg->nested);
+}
+
 static const char *opt_passthrough(const char *val, struct vsb_config *cfg, char *note, size_t notelen)
 {
     (void)note, (void)notelen;
-    if (!strcmp(val, "on"))
-        cfg->passthrough = true;
-    else if (!strcmp(val, "off"))
-        cfg->passthrough = false;
-    else
-        return "not on or off";
-    return NULL;
+    return parse_on_off(val, &cfg->passthrough);
 }
 
 static const char *opt_serial_mirror(const char *val, struct vsb_config *cfg, char *note, size_t notelen)
@@ -237,7 +237,7 @@ static const struct cmdline_opt options[] = {
     { "mem", "SIZE", "128M", "hypervisor region size, 32M..2048M, carved from the top of RAM below 4 GiB", opt_mem, false },
     { "console", "LIST", "com1,e9", "console outputs: com1..com4, e9 (emulator debug port)", opt_console, false },
     { "boot", "DEV", "bios", "what the cloud VM boots: bios = the firmware's boot order (INT 19h), hd0..hd3 = that disk's MBR", opt_boot, false },
-    { "nested", "on|off", "on", "offer VT-x to the cloud VM (nested VMX: KVM or Xen can run user VMs)", opt_nested, false },
+    { "nested", "on|off", "on", "offer VT-x to the cloud VM (nested VMX: its hypervisor can run user VMs)", opt_nested, false },
     { "passthrough", "on|off", "on", "keep user VMs' serial, keyboard and VGA in vsbypass (off: left to the cloud, for comparison)", opt_passthrough, false },
     { "serial_mirror", "N|off", "off", "debug, trusted console only: copy user VM N's shadow serial output to COM2", opt_serial_mirror, false },
     { "smp", "N", "all", "start at most N CPUs (1..64)", opt_smp, false },
