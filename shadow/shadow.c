@@ -8,6 +8,7 @@
 #include "core/region.h"
 #include "core/spinlock.h"
 #include "shadow/i8042.h"
+#include "shadow/pic_observer.h"
 #include "shadow/ring.h"
 #include "shadow/uart.h"
 #include "shadow/vga.h"
@@ -23,6 +24,8 @@ struct shadow_vm {
     struct uart uart;
     struct i8042 kbd;
     struct vga vga;
+    struct pic_observer pic;
+    bool uart_level;                /* the UART's IRQ line at the last look (8259: edges) */
     uint8_t *serial_ring;
     uint8_t *vga_planes;
     uint64_t vga_window_pa;         /* 128 KiB of region pages backing 0xA0000 */
@@ -52,6 +55,7 @@ static bool vm_setup(struct shadow_vm *vm, uint64_t key, unsigned id)
     uart_init(&vm->uart, vm->serial_ring, SERIAL_RING);
     i8042_init(&vm->kbd);
     vga_init(&vm->vga, vm->vga_planes);
+    pic_observer_init(&vm->pic);
     return true;
 }
 
@@ -74,7 +78,52 @@ struct shadow_vm *shadow_vm_get(uint64_t key)
     return found;
 }
 
+struct shadow_vm *shadow_vm_find(uint64_t key)
+{
+    struct shadow_vm *found = NULL;
+    spin_lock(&table_lock);
+    for (unsigned i = 0; i < nvms && !found; i++)
+        if (vms[i].key == key)
+            found = &vms[i];
+    spin_unlock(&table_lock);
+    return found;
+}
+
 unsigned shadow_vm_id(const struct shadow_vm *vm) { return vm->id; }
+
+bool shadow_pic_port(uint16_t port)
+{
+    return port == 0x20 || port == 0x21 || port == 0xA0 || port == 0xA1;
+}
+
+bool shadow_pic_write(struct shadow_vm *vm, uint16_t port, uint8_t value)
+{
+    spin_lock(&vm->lock);
+    bool ours = pic_observer_write(&vm->pic, port, value);
+    spin_unlock(&vm->lock);
+    return ours;
+}
+
+int shadow_irq_pending(struct shadow_vm *vm)
+{
+    spin_lock(&vm->lock);
+    bool level = uart_irq_line(&vm->uart);
+    if (level && !vm->uart_level)
+        pic_observer_raise(&vm->pic, 4);
+    vm->uart_level = level;
+    if (i8042_take_irq1_edge(&vm->kbd))
+        pic_observer_raise(&vm->pic, 1);
+    int vec = pic_observer_pending(&vm->pic);
+    spin_unlock(&vm->lock);
+    return vec;
+}
+
+void shadow_irq_ack(struct shadow_vm *vm)
+{
+    spin_lock(&vm->lock);
+    pic_observer_ack(&vm->pic);
+    spin_unlock(&vm->lock);
+}
 
 static bool is_com1(uint16_t p) { return p >= COM1_BASE && p < COM1_BASE + 8; }
 static bool is_kbd(uint16_t p) { return p == 0x60 || p == 0x64; }

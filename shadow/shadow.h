@@ -29,6 +29,18 @@ void shadow_port_out(struct shadow_vm *vm, uint16_t port, unsigned size, uint32_
  * physical address of page `index` (0..31), written by the guest directly. */
 uint64_t shadow_vga_page(struct shadow_vm *vm, unsigned index);
 
+/* The device set for `key` if it exists (never creates one). */
+struct shadow_vm *shadow_vm_find(uint64_t key);
+
+/* Interrupts (docs/interrupts.md). L2's writes to its 8259s are observed on
+ * their way to L1; true means the write is an EOI for a shadow-device
+ * interrupt, which L1 must not see. */
+bool shadow_pic_port(uint16_t port);
+bool shadow_pic_write(struct shadow_vm *vm, uint16_t port, uint8_t value);
+/* The vector a shadow device wants delivered now, or -1; ack once injected. */
+int shadow_irq_pending(struct shadow_vm *vm);
+void shadow_irq_ack(struct shadow_vm *vm);
+
 /* Serial output the user VM produced since *cursor (its scrollback). */
 size_t shadow_serial_read(struct shadow_vm *vm, uint64_t *cursor, uint8_t *buf, size_t n);
 

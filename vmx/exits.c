@@ -493,8 +493,13 @@ static void print_nested_stats(void)
                         (unsigned long long)(v->rt_l0_exits[r] / v->rt_count[r]),
                         (unsigned long long)(v->rt_ticks[r] / v->rt_count[r]));
     }
-    kprintf("passthrough: %llu user-VM port accesses served in L0, %llu L2 I/O exits reflected to L1\n",
-            (unsigned long long)served, (unsigned long long)reflected_io);
+    uint64_t irqs = 0;
+    for (unsigned c = 0; c < MAX_CPUS; c++)
+        if (all_vcpus[c])
+            irqs += all_vcpus[c]->l2_irqs_injected;
+    kprintf("passthrough: %llu user-VM port accesses served in L0, %llu L2 I/O exits reflected to L1, "
+            "%llu shadow-device interrupts injected\n",
+            (unsigned long long)served, (unsigned long long)reflected_io, (unsigned long long)irqs);
 }
 
 void cloud_print_exit_stats(void)

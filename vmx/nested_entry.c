@@ -162,6 +162,7 @@ static bool build_io_bitmaps(struct vcpu *v, struct nested_vcpu *n, uint64_t pro
     }
     if (boot_config()->passthrough)
         passthrough_mark_ports(a);
+    v->l0_intr_window = false;
     return true;
 }
 
@@ -273,6 +274,7 @@ unsigned nested_enter_l2(struct vcpu *v, struct nested_vcpu *n, bool launch)
     vmcs12_set(n, VMCS_ENTRY_INTR_INFO, g12(n, VMCS_ENTRY_INTR_INFO) & ~(uint64_t)INTR_INFO_VALID);
     v->vmcs02_for = n->current_ptr;
     v->in_l2 = true;
+    passthrough_deliver(v, v->ept02_for);
     if (v->rt_open && v->rt_reason < EXIT_REASON_MAX) {
         v->rt_count[v->rt_reason]++;
         v->rt_l0_exits[v->rt_reason] += v->rt_exits;
@@ -418,14 +420,40 @@ static void handle_ept_violation(struct vcpu *v, struct nested_vcpu *n)
     }
 }
 
+/*
+ * An exit that vsbypass handles itself can interrupt the delivery of an
+ * event to L2 (an EPT02 fill while pushing an interrupt frame, say): the
+ * event is in the IDT-vectoring information and must be delivered again,
+ * or it is lost (an L1 interrupt, an exception, or a shadow-device IRQ).
+ */
+static void reinject_vectoring(void)
+{
+    uint32_t idt = (uint32_t)vmcs_read(VMCS_IDT_VECTORING_INFO);
+    if (!(idt & INTR_INFO_VALID))
+        return;
+    vmcs_write(VMCS_ENTRY_INTR_INFO, idt & ~(1u << 12));   /* bit 12 is undefined for entry */
+    if (idt & INTR_INFO_DELIVER_ERROR)
+        vmcs_write(VMCS_ENTRY_EXCEPTION_ERROR, vmcs_read(VMCS_IDT_VECTORING_ERROR));
+    vmcs_write(VMCS_ENTRY_INSTR_LEN, vmcs_read(VMCS_EXIT_INSTR_LEN));
+}
+
 void nested_l2_exit(struct vcpu *v, unsigned reason)
 {
     struct nested_vcpu *n = nested_vcpu_of(v->cpu);
     uint32_t full = (uint32_t)vmcs_read(VMCS_EXIT_REASON);
-    if (reason == EXIT_REASON_IO && passthrough_io(v, v->ept02_for))
-        return;
+    bool l0 = (reason == EXIT_REASON_IO && (passthrough_io(v, v->ept02_for) ||
+                                             passthrough_pic_io(v, v->ept02_for))) ||
+              (reason == EXIT_REASON_INTR_WINDOW &&
+               passthrough_intr_window(v, v->ept02_for, g12(n, VMCS_PROC_CTLS) & PROC_INTR_WINDOW_EXIT));
     if (reason == EXIT_REASON_EPT_VIOLATION) {
         handle_ept_violation(v, n);
+        l0 = v->in_l2;          /* handled here (not reflected): L2 resumes */
+        if (!l0)
+            return;
+    }
+    if (l0) {
+        reinject_vectoring();
+        passthrough_deliver(v, v->ept02_for);
         return;
     }
     if (reason == EXIT_REASON_EPT_MISCONFIG) {

@@ -20,7 +20,7 @@ static uint64_t mirror_cursor[SHADOW_MAX_VMS];
 void passthrough_mark_ports(uint8_t *a)
 {
     for (unsigned p = 0; p < 0x400; p++)
-        if (shadow_port_owned((uint16_t)p))
+        if (shadow_port_owned((uint16_t)p) || shadow_pic_port((uint16_t)p))
             a[p / 8] |= (uint8_t)(1u << (p % 8));
 }
 
@@ -87,4 +87,55 @@ uint64_t passthrough_vga_page(uint64_t vm_key, uint64_t gpa)
         return 0;
     struct shadow_vm *vm = shadow_vm_get(vm_key);
     return vm ? shadow_vga_page(vm, (unsigned)((gpa - SHADOW_VGA_WINDOW) >> 12)) : 0;
+}
+
+bool passthrough_pic_io(struct vcpu *v, uint64_t vm_key)
+{
+    uint64_t q = vmcs_read(VMCS_EXIT_QUALIFICATION);
+    uint16_t port = (uint16_t)(q >> 16);
+    if (!boot_config()->passthrough || !shadow_pic_port(port) || (q & 8) || (q & 16) || (q & 7))
+        return false;       /* only single-byte OUTs can be commands */
+    struct shadow_vm *vm = shadow_vm_get(vm_key);
+    if (!vm || !shadow_pic_write(vm, port, (uint8_t)v->regs.rax))
+        return false;
+    vmx_skip_instruction();
+    return true;
+}
+
+static void set_intr_window(struct vcpu *v, bool on)
+{
+    uint64_t proc = vmcs_read(VMCS_PROC_CTLS);
+    vmcs_write(VMCS_PROC_CTLS, on ? proc | PROC_INTR_WINDOW_EXIT : proc & ~(uint64_t)PROC_INTR_WINDOW_EXIT);
+    v->l0_intr_window = on;
+}
+
+void passthrough_deliver(struct vcpu *v, uint64_t vm_key)
+{
+    struct shadow_vm *vm = boot_config()->passthrough ? shadow_vm_find(vm_key) : NULL;
+    int vec = vm ? shadow_irq_pending(vm) : -1;
+    if (vec < 0)
+        return;
+    bool busy = vmcs_read(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID;     /* L1's event first */
+    bool open = (vmcs_read(VMCS_GUEST_RFLAGS) & (1u << 9)) &&
+                !(vmcs_read(VMCS_GUEST_INTERRUPTIBILITY) & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS)) &&
+                vmcs_read(VMCS_GUEST_ACTIVITY_STATE) == ACTIVITY_ACTIVE;
+    if (busy || !open) {
+        set_intr_window(v, true);
+        return;
+    }
+    vmcs_write(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_EXTERNAL | (uint32_t)vec);
+    shadow_irq_ack(vm);
+    v->l2_irqs_injected++;
+}
+
+bool passthrough_intr_window(struct vcpu *v, uint64_t vm_key, bool l1_wants_it)
+{
+    if (!v->l0_intr_window)
+        return false;
+    set_intr_window(v, l1_wants_it);
+    v->l0_intr_window = false;
+    if (l1_wants_it)
+        return false;
+    passthrough_deliver(v, vm_key);
+    return true;
 }
