@@ -58,12 +58,22 @@ VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 .PHONY: all image run test unit boot-tests bench clean deps check-layers
 all: $(ELF)
 
+# The version in the banner: rewritten only when `git describe` changes, so
+# the objects that include it rebuild exactly then.
+GEN += $(BUILD)/gen/version.h
+$(BUILD)/gen/version.h: FORCE
+	@mkdir -p $(dir $@)
+	@echo '#define VSBYPASS_VERSION "$(VERSION)"' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+.PHONY: FORCE
+
 $(KOBJS): | $(GEN)
+
 
 $(BUILD)/k/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(KCC) $(KCFLAGS) -DVSBYPASS_VERSION='"$(VERSION)"' -MMD -MP -c $< -o $@
+	$(Q)$(KCC) $(KCFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/k/%.o: %.S
 	@mkdir -p $(dir $@)

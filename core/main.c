@@ -10,9 +10,7 @@
 #include "core/time.h"
 #include "core/init.h"
 
-#ifndef VSBYPASS_VERSION
-#define VSBYPASS_VERSION "unknown"
-#endif
+#include "version.h"     /* generated: build/gen/version.h */
 
 void kmain(uint32_t magic, uint32_t info_pa, uint64_t tsc_entry);
 
