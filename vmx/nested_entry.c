@@ -125,6 +125,55 @@ static unsigned check_controls(struct nested_vcpu *n)
     return 0;
 }
 
+static bool canonical(uint64_t a) { return (uint64_t)((int64_t)(a << 16) >> 16) == a; }
+
+static bool pat_valid(uint64_t pat)
+{
+    for (unsigned i = 0; i < 8; i++) {
+        unsigned t = (pat >> (8 * i)) & 0xFF;
+        if (t != 0 && t != 1 && t != 4 && t != 5 && t != 6 && t != 7)
+            return false;
+    }
+    return true;
+}
+
+/* SDM "Checks on Host Control Registers, MSRs, and Segment and Descriptor-
+ * Table Registers": what VMCS12's host area must satisfy before L1 may be
+ * loaded from it at a nested VM exit. */
+static unsigned check_host_state(struct nested_vcpu *n)
+{
+    const struct nested_caps *c = &cloud.caps;
+    uint64_t f0 = c->msr[MSR_IA32_VMX_CR0_FIXED0 - NESTED_MSR_FIRST], f1 = c->msr[MSR_IA32_VMX_CR0_FIXED1 - NESTED_MSR_FIRST];
+    uint64_t g0 = c->msr[MSR_IA32_VMX_CR4_FIXED0 - NESTED_MSR_FIRST], g1 = c->msr[MSR_IA32_VMX_CR4_FIXED1 - NESTED_MSR_FIRST];
+    uint64_t cr0 = g12(n, VMCS_HOST_CR0), cr4 = g12(n, VMCS_HOST_CR4);
+    uint64_t exit12 = g12(n, VMCS_EXIT_CTLS);
+    bool lm = exit12 & EXIT_HOST_ADDR_SPACE_SIZE;
+    unsigned phys = cpuid(0x80000008, 0).eax & 0xFF;
+    bool ok = (cr0 & f0) == f0 && !(cr0 & ~f1) && (cr4 & g0) == g0 && !(cr4 & ~g1) &&
+              !(g12(n, VMCS_HOST_CR3) >> phys);
+    /* L1 runs in IA-32e mode, so its host state must be 64-bit too. */
+    ok = ok && (!(vmcs_read(VMCS_GUEST_EFER) & EFER_LMA) || lm);
+    ok = ok && (!lm || ((cr4 & (1ULL << 5)) && canonical(g12(n, VMCS_HOST_RIP))));
+    static const uint32_t sels[] = { VMCS_HOST_ES_SEL, VMCS_HOST_CS_SEL, VMCS_HOST_SS_SEL, VMCS_HOST_DS_SEL,
+                                     VMCS_HOST_FS_SEL, VMCS_HOST_GS_SEL, VMCS_HOST_TR_SEL };
+    for (unsigned i = 0; i < sizeof(sels) / sizeof(sels[0]); i++)
+        ok = ok && !(g12(n, sels[i]) & 7);              /* RPL 0, GDT */
+    ok = ok && g12(n, VMCS_HOST_CS_SEL) && g12(n, VMCS_HOST_TR_SEL) && (lm || g12(n, VMCS_HOST_SS_SEL));
+    static const uint32_t bases[] = { VMCS_HOST_FS_BASE, VMCS_HOST_GS_BASE, VMCS_HOST_TR_BASE,
+                                      VMCS_HOST_GDTR_BASE, VMCS_HOST_IDTR_BASE,
+                                      VMCS_HOST_SYSENTER_ESP, VMCS_HOST_SYSENTER_EIP };
+    for (unsigned i = 0; i < sizeof(bases) / sizeof(bases[0]); i++)
+        ok = ok && canonical(g12(n, bases[i]));
+    if (exit12 & EXIT_LOAD_PAT)
+        ok = ok && pat_valid(g12(n, VMCS_HOST_PAT));
+    if (exit12 & EXIT_LOAD_EFER) {
+        uint64_t efer = g12(n, VMCS_HOST_EFER);
+        ok = ok && !(efer & ~(1ULL | EFER_LME | EFER_LMA | EFER_NXE)) &&
+             !!(efer & EFER_LMA) == lm && !!(efer & EFER_LME) == lm;
+    }
+    return ok ? 0 : VMXERR_ENTRY_BAD_HOST_STATE;
+}
+
 /* The MSR bitmap for L2: L1's wishes plus every MSR L0 traps for itself. */
 static bool build_msr_bitmap(struct vcpu *v, struct nested_vcpu *n, bool use12)
 {
@@ -239,6 +288,8 @@ unsigned nested_enter_l2(struct vcpu *v, struct nested_vcpu *n, bool launch)
     if (vmcs_read(VMCS_GUEST_INTERRUPTIBILITY) & INTERRUPTIBILITY_MOV_SS)
         return VMXERR_ENTRY_EVENTS_BLOCKED_MOVSS;
     unsigned err = check_controls(n);
+    if (!err)
+        err = check_host_state(n);
     if (err)
         return err;
     uint64_t proc12 = g12(n, VMCS_PROC_CTLS);

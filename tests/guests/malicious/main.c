@@ -559,6 +559,19 @@ static void check_entry(void)
     w(0x400A, 1);
     expect("vmlaunch with a cr3-target count", vmlaunch(), R_VALID(7));
     w(0x400A, 0);
+    /* Good controls, bad host state: VMfailValid(8), before anything runs. */
+    w(0x0C02, 0);
+    expect("vmlaunch with host cs selector 0", vmlaunch(), R_VALID(8));
+    w(0x0C02, 0x08);
+    w(0x6C16, 0x0000800000000000ULL);
+    expect("vmlaunch with a non-canonical host rip", vmlaunch(), R_VALID(8));
+    w(0x6C16, phys(l2_exit_landing));
+    w(0x0C0C, 0x2B);
+    expect("vmlaunch with host tr rpl 3", vmlaunch(), R_VALID(8));
+    w(0x0C0C, 0x28);
+    w(0x400C, adjust(0x48F, 0));
+    expect("vmlaunch with a 32-bit host from 64-bit l1", vmlaunch(), R_VALID(8));
+    w(0x400C, adjust(0x48F, 0x200));
     result("setup vmwrites of vmcs b", setup_ok);
     if (!setup_ok) puts_("\n");
 
