@@ -123,16 +123,20 @@ test: deps
 bench: deps $(ELF)
 	tests/bench/run
 
-# The demo: vsbypass, then the Debian cloud kernel inside the cloud VM, left at
-# a shell (vsbtest.stay=1). COM1 is shown here; Ctrl-C stops Bochs.
+# The demo: vsbypass, the Debian cloud kernel inside the cloud VM, and a user
+# VM that kvmrun starts there under unmodified KVM; the cloud OS is then left
+# at a shell (vsbtest.stay=1). COM1 is shown here; the user VM's shadow serial
+# (which the cloud never sees) goes to build/run-user-vm-serial.log.
+# Ctrl-C stops Bochs.
 DEMO_APPEND := console=ttyS0,115200 quiet cryptomgr.notests=1 tsc=reliable no_timer_check \
-               vsbtest.expect_cpus=2 vsbtest.stay=1
+               vsbtest.expect_cpus=2 vsbtest.kvm=1 vsbtest.kvmrun=1 vsbtest.stay=1
 run: deps
 	$(MAKE) --no-print-directory $(ELF)
 	tools/mkcloud
-	tools/mkimage -o $(BUILD)/demo.iso --linux $(BUILD)/cloud/vmlinuz \
+	tools/mkimage -o $(BUILD)/demo.iso --vsbypass-args serial_mirror=0 --linux $(BUILD)/cloud/vmlinuz \
 	    --initrd $(BUILD)/cloud/initrd.img --append "$(DEMO_APPEND)"
-	tools/run-bochs $(BUILD)/demo.iso --cpus 2 --mem 512 --serial $(BUILD)/run-serial.log --timeout 0
+	tools/run-bochs $(BUILD)/demo.iso --cpus 2 --mem 512 --serial $(BUILD)/run-serial.log \
+	    --serial2 $(BUILD)/run-user-vm-serial.log --timeout 0
 
 deps:
 	@tools/deps
