@@ -917,16 +917,23 @@ static void conn_set_poll(struct altcp_pcb *conn, u8_t interval)
     (void)interval;             /* inner polls every 500 ms regardless */
 }
 
+/* After a call from the application: move data now, unless we are inside one
+ * of our own callbacks, which does it when it returns. */
+static void settle(struct tls_conn *tc)
+{
+    if (tc->depth == 0) {
+        pump(tc, false);
+        finish(tc);
+    }
+}
+
 static void conn_recved(struct altcp_pcb *conn, u16_t len)
 {
     struct tls_conn *tc = conn_of(conn);
     if (tc == NULL || tc->phase != TC_OPEN)
         return;
     tc->app_outstanding -= len < tc->app_outstanding ? len : tc->app_outstanding;
-    if (tc->depth == 0) {
-        pump(tc, false);
-        finish(tc);
-    }
+    settle(tc);
 }
 
 static err_t conn_write(struct altcp_pcb *conn, const void *data, u16_t len, u8_t apiflags)
@@ -956,10 +963,7 @@ static err_t conn_write(struct altcp_pcb *conn, const void *data, u16_t len, u8_
     tc->sent_credit += len;
     if (!(apiflags & TCP_WRITE_FLAG_MORE))
         br_ssl_engine_flush(eng, 0);
-    if (tc->depth == 0) {
-        pump(tc, false);
-        finish(tc);
-    }
+    settle(tc);
     return ERR_OK;
 }
 
@@ -969,10 +973,7 @@ static err_t conn_output(struct altcp_pcb *conn)
     if (tc == NULL || tc->phase != TC_OPEN)
         return ERR_CONN;
     br_ssl_engine_flush(&tc->sc.eng, 0);
-    if (tc->depth == 0) {
-        pump(tc, false);
-        finish(tc);
-    }
+    settle(tc);
     return ERR_OK;
 }
 
