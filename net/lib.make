@@ -3,7 +3,7 @@
 # (their file lists are only known then); not named *.mk on purpose, so the
 # top Makefile does not include it.
 #
-#   make -f net/lib.make LIB=lwip|bearssl SRC=<tree> OUT=<dir> CC=... CFLAGS=...
+#   make -f net/lib.make LIB=lwip|bearssl|zlib SRC=<tree> OUT=<dir> CC=... CFLAGS=...
 LIB    ?=
 SRC    ?=
 OUT    ?=
@@ -25,12 +25,19 @@ else ifeq ($(LIB),bearssl)
 # All of BearSSL's library sources (src/*/*.c), as its own Makefile builds.
 LIB_SRCS := $(sort $(wildcard $(SRC)/src/*.c $(SRC)/src/*/*.c))
 LIB_CPPFLAGS := -I$(SRC)/inc -I$(SRC)/src
+else ifeq ($(LIB),zlib)
+# zlib's in-memory core: deflate/inflate, checksums, compress/uncompress. The
+# gz* file layer (stdio, POSIX I/O) and infback are not built.
+LIB_SRCS := $(addprefix $(SRC)/, adler32.c crc32.c deflate.c inflate.c inftrees.c \
+              inffast.c trees.c zutil.c compress.c uncompr.c)
+LIB_CPPFLAGS := -I$(SRC)
+LIB_ARCHIVE  := libz.a
 else
-$(error LIB must be lwip or bearssl)
+$(error LIB must be lwip, bearssl or zlib)
 endif
 
 LIB_OBJS := $(patsubst $(SRC)/%.c,$(OUT)/obj/%.o,$(LIB_SRCS))
-ARCHIVE  := $(OUT)/lib$(LIB).a
+ARCHIVE  := $(OUT)/$(or $(LIB_ARCHIVE),lib$(LIB).a)
 
 all: $(ARCHIVE)
 

@@ -13,8 +13,10 @@ NET_SRCDIR  := $(BUILD)/src
 NET_FETCHED := $(NET_SRCDIR)/.fetched
 LWIP_DIR    := $(NET_SRCDIR)/lwip
 BEARSSL_DIR := $(NET_SRCDIR)/bearssl
+ZLIB_DIR    := $(NET_SRCDIR)/zlib
 LIBLWIP     := $(NET_OUT)/lwip/liblwip.a
 LIBBEARSSL  := $(NET_OUT)/bearssl/libbearssl.a
+LIBZ        := $(NET_OUT)/zlib/libz.a
 NET_HOSTED  := $(NET_OUT)/vsbconsole-hosted
 
 # Third-party code: optimized, its own warnings not ours. lwIP gets the
@@ -23,6 +25,9 @@ NET_HOSTED  := $(NET_OUT)/vsbconsole-hosted
 NET_LIB_CFLAGS      = -std=gnu11 -O2 -g -fno-strict-aliasing -fno-omit-frame-pointer -w
 NET_LWIP_CFLAGS     = $(NET_LIB_CFLAGS) -fsanitize=address,undefined -DVSB_HOSTED_LINK
 NET_BEARSSL_CFLAGS  = $(NET_LIB_CFLAGS)
+NET_ZLIB_CFLAGS     = $(NET_LIB_CFLAGS)
+# For code that uses zlib (the VNC service's ZRLE): compile with this, link $(LIBZ).
+NET_ZLIB_CPPFLAGS   = -isystem $(ZLIB_DIR)
 
 $(NET_FETCHED):
 	tools/fetch-src
@@ -39,7 +44,16 @@ $(LIBBEARSSL): $(NET_FETCHED) FORCE
 	+$(Q)$(MAKE) --no-print-directory -s -f net/lib.make LIB=bearssl SRC=$(BEARSSL_DIR) \
 	    OUT=$(NET_OUT)/bearssl CC="$(HOSTCC)" CFLAGS="$(NET_BEARSSL_CFLAGS)"
 
-net-libs: $(LIBLWIP) $(LIBBEARSSL)
+# zlib joined tools/fetch-src after lwIP and BearSSL: its own stamp fetches it
+# into a build/src that an older fetch-src left without it.
+$(ZLIB_DIR)/.vsb-version: | $(NET_FETCHED)
+	tools/fetch-src
+
+$(LIBZ): $(ZLIB_DIR)/.vsb-version FORCE
+	+$(Q)$(MAKE) --no-print-directory -s -f net/lib.make LIB=zlib SRC=$(ZLIB_DIR) \
+	    OUT=$(NET_OUT)/zlib CC="$(HOSTCC)" CFLAGS="$(NET_ZLIB_CFLAGS)"
+
+net-libs: $(LIBLWIP) $(LIBBEARSSL) $(LIBZ)
 
 # The hosted program: net/*.c (the kernel's freestanding part), net/stack
 # (lwIP/BearSSL services, freestanding-clean), net/hosted (Linux only), and
