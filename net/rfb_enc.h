@@ -71,7 +71,7 @@ size_t rfb_enc_raw_bound(const struct rfb_pixfmt *pf, unsigned w, unsigned h);
 /* Hextile (encoding 5): 16x16 tiles; solid tiles are one byte (or one
  * pixel more when the background changes), two-colour tiles are
  * foreground subrectangles on the background, others coloured
- * subrectangles, and a tile becomes Raw when that is not larger. The
+ * subrectangles, and a tile is sent Raw when those would be larger. The
  * background and foreground are carried from tile to tile within the
  * rectangle, but not across a Raw tile, nor the foreground across a
  * coloured one. */
