@@ -59,16 +59,18 @@ net-libs: $(LIBLWIP) $(LIBBEARSSL) $(LIBZ)
 # (lwIP/BearSSL services, freestanding-clean), net/hosted (Linux only), and
 # the shadow UART with its ring.
 NET_HOSTED_SRCS := $(wildcard net/*.c net/stack/*.c net/hosted/*.c) \
-                   shadow/uart.c shadow/ring.c core/fmt.c
+                   shadow/uart.c shadow/ring.c shadow/vga.c shadow/vga_render.c \
+                   shadow/i8042.c shadow/ps2kbd.c shadow/keymap.c core/fmt.c
 NET_HOSTED_HDRS := $(wildcard net/*.h net/stack/*.h net/hosted/*.h net/port/*.h \
                    net/port/arch/*.h shadow/*.h core/*.h)
 NET_HOSTED_CFLAGS = $(HOSTCFLAGS) -std=gnu11 -DVSB_HOSTED_LINK -Inet/port \
-                    -isystem $(LWIP_DIR)/src/include -isystem $(BEARSSL_DIR)/inc
+                    -isystem $(LWIP_DIR)/src/include -isystem $(BEARSSL_DIR)/inc \
+                    $(NET_ZLIB_CPPFLAGS)
 
-$(NET_HOSTED): $(NET_HOSTED_SRCS) $(NET_HOSTED_HDRS) $(LIBLWIP) $(LIBBEARSSL) | $(GEN)
+$(NET_HOSTED): $(NET_HOSTED_SRCS) $(NET_HOSTED_HDRS) $(LIBLWIP) $(LIBBEARSSL) $(LIBZ) | $(GEN)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  HOSTCC  $@")
-	$(Q)$(HOSTCC) $(NET_HOSTED_CFLAGS) -o $@ $(NET_HOSTED_SRCS) $(LIBLWIP) $(LIBBEARSSL)
+	$(Q)$(HOSTCC) $(NET_HOSTED_CFLAGS) -o $@ $(NET_HOSTED_SRCS) $(LIBLWIP) $(LIBBEARSSL) $(LIBZ)
 
 net-hosted: $(NET_HOSTED)
 

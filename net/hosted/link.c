@@ -116,8 +116,14 @@ struct bridge {
 };
 
 static struct bridge bridges[LINK_MAX_BRIDGES];
-static int listen_fd = -1;
-static uint16_t server_port;
+
+/* Linux listeners on 127.0.0.1 and the lwIP port each forwards to. */
+struct forward {
+    int fd;
+    uint16_t listen_port, lwip_port;
+};
+static struct forward forwards[LINK_MAX_FORWARDS];
+static unsigned nforwards;
 
 static void bridge_free(struct bridge *b, const char *why)
 {
@@ -189,11 +195,11 @@ static err_t br_connected(void *arg, struct tcp_pcb *pcb, err_t err)
     return ERR_OK;
 }
 
-static void accept_one(void)
+static void accept_one(const struct forward *fw)
 {
     struct sockaddr_in sa;
     socklen_t salen = sizeof(sa);
-    int fd = accept4(listen_fd, (struct sockaddr *)&sa, &salen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    int fd = accept4(fw->fd, (struct sockaddr *)&sa, &salen, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0)
         return;
     struct bridge *b = NULL;
@@ -234,7 +240,7 @@ static void accept_one(void)
     ip_addr_copy_from_ip4(remote, ip_sv);
     err_t e = tcp_bind(pcb, &local, 0);
     if (e == ERR_OK)
-        e = tcp_connect(pcb, &remote, server_port, br_connected);
+        e = tcp_connect(pcb, &remote, fw->lwip_port, br_connected);
     if (e != ERR_OK) {
         net_log("link %s: lwIP connect failed (%d)", label, (int)e);
         bridge_free(b, "connect failed");
@@ -310,8 +316,8 @@ static bool bridge_step(struct bridge *b, short revents)
 size_t link_pollfds(struct pollfd *fds, size_t max)
 {
     size_t n = 0;
-    if (n < max)
-        fds[n++] = (struct pollfd){ .fd = listen_fd, .events = POLLIN };
+    for (unsigned i = 0; i < nforwards && n < max; i++)
+        fds[n++] = (struct pollfd){ .fd = forwards[i].fd, .events = POLLIN };
     for (unsigned i = 0; i < LINK_MAX_BRIDGES && n < max; i++) {
         struct bridge *b = &bridges[i];
         if (!b->used)
@@ -330,12 +336,11 @@ bool link_service(const struct pollfd *fds, size_t n)
 {
     bool moved = false;
     for (size_t i = 0; i < n; i++) {
-        if (fds[i].fd == listen_fd) {
-            if (fds[i].revents & POLLIN) {
-                accept_one();
+        for (unsigned f = 0; f < nforwards; f++) {
+            if (fds[i].fd == forwards[f].fd && (fds[i].revents & POLLIN)) {
+                accept_one(&forwards[f]);
                 moved = true;
             }
-            continue;
         }
     }
     /* Every bridge, whatever poll said: lwIP-side data needs no event. */
@@ -369,21 +374,30 @@ bool link_init(uint16_t listen_port, uint16_t lwip_port)
     netif_set_link_up(&nif_sv);
     netif_set_up(&nif_cl);
     netif_set_link_up(&nif_cl);
-    server_port = lwip_port;
+    return link_forward(listen_port, lwip_port);
+}
 
-    listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (listen_fd < 0) {
+bool link_forward(uint16_t listen_port, uint16_t lwip_port)
+{
+    if (nforwards == LINK_MAX_FORWARDS) {
+        net_log("link: more than %d forwarded ports", LINK_MAX_FORWARDS);
+        return false;
+    }
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
         net_log("link: socket: %s", strerror(errno));
         return false;
     }
     int one = 1;
-    setsockopt(listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(listen_port) };
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(listen_fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(listen_fd, 64) != 0) {
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, 64) != 0) {
         net_log("link: cannot listen on 127.0.0.1:%u: %s", listen_port, strerror(errno));
+        close(fd);
         return false;
     }
+    forwards[nforwards++] = (struct forward){ fd, listen_port, lwip_port };
     net_log("link: 127.0.0.1:%u -> lwIP %s:%u (netifs sv %s, cl %s, in-process wire)", listen_port,
             LINK_SERVER_IP, lwip_port, LINK_SERVER_IP, LINK_CLIENT_IP);
     return true;

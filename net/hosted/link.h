@@ -17,10 +17,14 @@
 #define LINK_SERVER_IP "10.77.0.1"
 #define LINK_CLIENT_IP "10.77.0.2"
 #define LINK_MAX_BRIDGES 64
+#define LINK_MAX_FORWARDS 17
 
 /* Brings up both netifs (call after lwip_init) and the Linux listener on
  * 127.0.0.1:listen_port, forwarding to SERVER_IP:lwip_port. */
 bool link_init(uint16_t listen_port, uint16_t lwip_port);
+
+/* One more Linux listener, 127.0.0.1:listen_port -> SERVER_IP:lwip_port. */
+bool link_forward(uint16_t listen_port, uint16_t lwip_port);
 
 /* Delivers queued frames; returns how many. */
 unsigned link_deliver(void);

@@ -8,14 +8,20 @@
  * through the register interface like a driver would: it prints a banner,
  * echoes every character it receives, and prints "<BREAK>" for a break.
  *
- * SIGUSR1 prints a "stats:" line (also printed at exit, on SIGINT/SIGTERM).
- * The line of counters is what tests compare before and after a load. */
+ * Each VM also has a shadow VGA and i8042 driven by a fake text-mode shell
+ * (vga_guest.h), served over VNC (VeNCrypt X509) on port VNC_BASE + vm.
+ *
+ * SIGUSR1 prints a "stats:" line (also printed at exit, on SIGINT/SIGTERM)
+ * and, with --fb-dump DIR, writes each VM's screen to DIR/vmN.ppm. The
+ * line of counters is what tests compare before and after a load. */
 #define _GNU_SOURCE
 #include "net/hosted/link.h"
+#include "net/hosted/vga_guest.h"
 #include "net/policy.h"
 #include "net/port.h"
 #include "net/stack/altcp_bearssl.h"
 #include "net/stack/console_srv.h"
+#include "net/stack/vnc_srv.h"
 #include "shadow/uart.h"
 #include <errno.h>
 #include <poll.h>
@@ -38,10 +44,12 @@ struct fake_vm {
     bool booted;
     struct uart uart;
     uint8_t ring[VM_RING];
+    struct vga_guest *vga;
 };
 
 static struct fake_vm vms[MAX_VMS];
 static unsigned nvms = 4;
+static const char *fb_dump_dir;
 static volatile sig_atomic_t want_stats, want_stop;
 static struct altcp_bearssl_config tls_cfg;
 static struct policy policy;
@@ -88,6 +96,8 @@ static void print_stats(void)
     altcp_bearssl_get_stats(&ts);
     console_srv_get_stats(&cs);
     link_get_stats(&ls);
+    struct vnc_srv_stats vs;
+    vnc_srv_get_stats(&vs);
     unsigned active = 0, tw = 0;
     for (struct tcp_pcb *p = tcp_active_pcbs; p != NULL; p = p->next)
         active++;
@@ -105,6 +115,23 @@ static void print_stats(void)
             (unsigned long long)ts.refused_full, (unsigned long long)cs.opened,
             (unsigned long long)cs.refused, (unsigned long long)cs.closed,
             (unsigned long long)ls.frames, (unsigned long long)ls.frames_dropped);
+    net_log("stats: vnc_sessions=%u vnc_viewing=%u | vnc_opened=%llu vnc_refused=%llu "
+            "vnc_auth_failed=%llu vnc_closed=%llu vnc_updates=%llu vnc_rects=%llu "
+            "vnc_copyrects=%llu vnc_bytes=%llu vnc_keys=%llu vnc_keys_dropped=%llu "
+            "vnc_renders=%llu vnc_renders_idle=%llu",
+            vs.sessions, vs.viewing, (unsigned long long)vs.opened,
+            (unsigned long long)vs.refused, (unsigned long long)vs.auth_failed,
+            (unsigned long long)vs.closed, (unsigned long long)vs.updates,
+            (unsigned long long)vs.rects, (unsigned long long)vs.copyrects,
+            (unsigned long long)vs.bytes_sent, (unsigned long long)vs.keys,
+            (unsigned long long)vs.keys_dropped, (unsigned long long)vs.renders,
+            (unsigned long long)vs.renders_idle);
+    for (unsigned i = 0; fb_dump_dir != NULL && i < nvms; i++) {
+        char path[512];
+        snprintf(path, sizeof(path), "%s/vm%u.ppm", fb_dump_dir, i);
+        if (!vga_guest_dump_ppm(vms[i].vga, path))
+            net_log("fb-dump: cannot write %s", path);
+    }
 }
 
 static void on_signal(int sig)
@@ -142,9 +169,13 @@ static void usage(void)
     fprintf(stderr,
             "usage: vsbconsole-hosted --cert PEM --key PEM --ca PEM --policy FILE\n"
             "           [--port N] [--vms N] [--idle-timeout SEC] [--handshake-timeout SEC]\n"
-            "           [--select-timeout SEC]\n"
-            "Serves the tenant console over TLS on 127.0.0.1:PORT (default 7001)\n"
-            "through lwIP on an in-process link; VMs are echoing fake guests.\n");
+            "           [--select-timeout SEC] [--vnc-port BASE] [--vnc-idle-timeout SEC]\n"
+            "           [--fb-dump DIR]\n"
+            "Serves the tenant console over TLS on 127.0.0.1:PORT (default 7001) and\n"
+            "VM n's screen over VNC (VeNCrypt X509None/X509Plain) on 127.0.0.1:BASE+n\n"
+            "(default 5900; 0: no VNC), through lwIP on an in-process link. VMs are\n"
+            "fake guests: an echoing serial console and a text-mode shell on VGA.\n"
+            "SIGUSR1: print statistics (and write DIR/vmN.ppm with --fb-dump).\n");
     exit(2);
 }
 
@@ -153,6 +184,7 @@ int main(int argc, char **argv)
     const char *cert = NULL, *key = NULL, *ca = NULL, *pol = NULL;
     unsigned port = CONSOLE_SRV_DEFAULT_PORT;
     unsigned idle_s = 600, hs_s = 10, sel_s = 30;
+    unsigned vnc_port = VNC_SRV_DEFAULT_PORT, vnc_idle_s = 600;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -167,10 +199,14 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--idle-timeout")) idle_s = (unsigned)atoi(v);
         else if (!strcmp(a, "--handshake-timeout")) hs_s = (unsigned)atoi(v);
         else if (!strcmp(a, "--select-timeout")) sel_s = (unsigned)atoi(v);
+        else if (!strcmp(a, "--vnc-port")) vnc_port = (unsigned)atoi(v);
+        else if (!strcmp(a, "--vnc-idle-timeout")) vnc_idle_s = (unsigned)atoi(v);
+        else if (!strcmp(a, "--fb-dump")) fb_dump_dir = v;
         else usage();
         i++;
     }
-    if (!cert || !key || !ca || !pol || port == 0 || port > 65535 || nvms == 0 || nvms > MAX_VMS)
+    if (!cert || !key || !ca || !pol || port == 0 || port > 65535 || nvms == 0 || nvms > MAX_VMS ||
+        vnc_port + nvms > 65536)
         usage();
 
     char err[160];
@@ -213,6 +249,36 @@ int main(int argc, char **argv)
         net_log("console: %s", err);
         return 1;
     }
+    for (unsigned i = 0; i < nvms; i++) {
+        vms[i].vga = calloc(1, sizeof(struct vga_guest));
+        if (vms[i].vga == NULL) {
+            net_log("out of memory");
+            return 1;
+        }
+        vga_guest_init(vms[i].vga, i);
+    }
+    if (vnc_port != 0) {
+        static struct vnc_srv_config vcfg;
+        vcfg.base_port = (uint16_t)vnc_port;
+        vcfg.idle_timeout_ms = vnc_idle_s * 1000;
+        vcfg.auth_timeout_ms = hs_s * 1000 * 3;
+        vcfg.policy = &policy;
+        vcfg.tls = &tls_cfg;
+        if (!vnc_srv_start(&vcfg, err, sizeof(err)))
+            goto vnc_fail;
+        for (unsigned i = 0; i < nvms; i++) {
+            struct vga_guest *g = vms[i].vga;
+            if (!link_forward((uint16_t)(vnc_port + i), (uint16_t)(vnc_port + i)))
+                return 1;
+            if (!vnc_srv_add_vm(i, &g->vga, &g->kbd, g->fb, err, sizeof(err)))
+                goto vnc_fail;
+        }
+    }
+    if (0) {
+vnc_fail:
+        net_log("%s", err);
+        return 1;
+    }
 
     struct sigaction sa = { .sa_handler = on_signal };
     sigemptyset(&sa.sa_mask);
@@ -244,9 +310,15 @@ int main(int argc, char **argv)
         busy |= link_service(fds, n);
         busy |= link_deliver() > 0;
         sys_check_timeouts();
-        for (unsigned i = 0; i < nvms; i++)
+        for (unsigned i = 0; i < nvms; i++) {
             busy |= guest_step(&vms[i]);
+            busy |= vga_guest_step(vms[i].vga);
+            if (vga_guest_take_bell(vms[i].vga))
+                vnc_srv_bell(i);
+        }
         console_srv_poll();
+        if (vnc_port != 0)
+            vnc_srv_poll();
         altcp_bearssl_poll();
         busy |= link_deliver() > 0;
         if (want_stats) {

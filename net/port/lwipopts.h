@@ -20,7 +20,7 @@
 #define MEM_SIZE                (256 * 1024)
 #define MEMP_NUM_PBUF           64
 #define MEMP_NUM_TCP_PCB        48
-#define MEMP_NUM_TCP_PCB_LISTEN 4
+#define MEMP_NUM_TCP_PCB_LISTEN 20      /* console + one VNC port per VM */
 #define MEMP_NUM_TCP_SEG        512
 #define MEMP_NUM_ALTCP_PCB      (2 * MEMP_NUM_TCP_PCB)
 #define MEMP_NUM_SYS_TIMEOUT    (LWIP_NUM_SYS_TIMEOUT_INTERNAL + 4)

@@ -49,6 +49,9 @@ struct tls_conn {
     struct altcp_pcb *outer;
     struct altcp_pcb *inner;
     struct altcp_pcb *listener;
+    altcp_bearssl_ready_fn ready;   /* wrapped connection: told the outcome once */
+    void *ready_arg;
+    bool no_client_cert;        /* wrapped without a CertificateRequest */
     const struct altcp_bearssl_config *cfg;
     struct pbuf *rx;            /* ciphertext not yet taken by BearSSL */
     struct pbuf *refused;       /* plaintext the application refused */
@@ -494,6 +497,11 @@ static bool teardown(struct tls_conn *tc)
     if (tc->refused != NULL)
         pbuf_free(tc->refused);
     tc->rx = tc->refused = NULL;
+    if (tc->ready != NULL) {
+        altcp_bearssl_ready_fn ready = tc->ready;
+        tc->ready = NULL;
+        ready(tc->ready_arg, NULL);     /* the handshake never completed */
+    }
     if (tc->outer != NULL) {
         tc->outer->state = NULL;
         tc->outer->inner_conn = NULL;
@@ -517,7 +525,7 @@ static err_t finish(struct tls_conn *tc)
 
 static void handshake_done(struct tls_conn *tc)
 {
-    if (tc->cn_elt.status <= 0 || tc->cn[0] == '\0') {
+    if (!tc->no_client_cert && (tc->cn_elt.status <= 0 || tc->cn[0] == '\0')) {
         handshake_failed(tc, "client certificate has no usable subject CN");
         tc->close_req = true;
         return;
@@ -526,7 +534,17 @@ static void handshake_done(struct tls_conn *tc)
     br_ssl_engine_get_session_parameters(&tc->sc.eng, &sp);
     stats.handshakes_ok++;
     tc->phase = TC_OPEN;
-    net_log("tls %s: handshake ok: CN=%s %s", tc->label, tc->cn, suite_name(sp.cipher_suite));
+    if (tc->no_client_cert)
+        net_log("tls %s: handshake ok: no client certificate asked %s", tc->label,
+                suite_name(sp.cipher_suite));
+    else
+        net_log("tls %s: handshake ok: CN=%s %s", tc->label, tc->cn, suite_name(sp.cipher_suite));
+    if (tc->ready != NULL) {
+        altcp_bearssl_ready_fn ready = tc->ready;
+        tc->ready = NULL;
+        ready(tc->ready_arg, tc->outer);
+        return;
+    }
     struct altcp_pcb *l = tc->listener;
     tc->listener = NULL;
     if (l == NULL || l->accept == NULL) {
@@ -817,7 +835,8 @@ static bool engine_setup(struct tls_conn *tc, char *why, size_t whylen)
     tc->cn_elt.len = sizeof(tc->cn);
     br_x509_minimal_set_name_elements(&tc->xc, &tc->cn_elt, 1);
     br_ssl_engine_set_x509(eng, &tc->xc.vtable);
-    br_ssl_server_set_trust_anchor_names_alt(sc, cfg->tas, cfg->ta_count);
+    if (!tc->no_client_cert)
+        br_ssl_server_set_trust_anchor_names_alt(sc, cfg->tas, cfg->ta_count);
 
     br_ssl_engine_set_buffers_bidi(eng, tc->ibuf, sizeof(tc->ibuf), tc->obuf, sizeof(tc->obuf));
     unsigned char seed[32];
@@ -831,6 +850,26 @@ static bool engine_setup(struct tls_conn *tc, char *why, size_t whylen)
         fmt_snprintf(why, whylen, "engine reset: %s", altcp_bearssl_strerror(br_ssl_engine_last_error(eng)));
         return false;
     }
+    return true;
+}
+
+/* Puts the slot between a new application pcb and the TCP pcb `inner`. */
+static bool attach(struct tls_conn *tc, struct altcp_pcb *inner)
+{
+    struct altcp_pcb *outer = altcp_alloc();
+    if (outer == NULL)
+        return false;
+    outer->fns = &conn_fns;
+    outer->state = tc;
+    outer->inner_conn = inner;
+    tc->outer = outer;
+    tc->inner = inner;
+    altcp_arg(inner, tc);
+    altcp_recv(inner, inner_recv);
+    altcp_sent(inner, inner_sent);
+    altcp_err(inner, inner_err);
+    altcp_poll(inner, inner_poll, 1);
+    altcp_nagle_disable(inner);
     return true;
 }
 
@@ -860,24 +899,54 @@ static err_t inner_accept(void *arg, struct altcp_pcb *new_inner, err_t err)
         slot_free(tc);
         return ERR_MEM;
     }
-    struct altcp_pcb *outer = altcp_alloc();
-    if (outer == NULL) {
+    if (!attach(tc, new_inner)) {
         net_log("tls %s: refused: out of altcp pcbs", label);
         slot_free(tc);
         return ERR_MEM;
     }
-    outer->fns = &conn_fns;
-    outer->state = tc;
-    outer->inner_conn = new_inner;
-    tc->outer = outer;
-    tc->inner = new_inner;
-    altcp_arg(new_inner, tc);
-    altcp_recv(new_inner, inner_recv);
-    altcp_sent(new_inner, inner_sent);
-    altcp_err(new_inner, inner_err);
-    altcp_poll(new_inner, inner_poll, 1);
-    altcp_nagle_disable(new_inner);
     return ERR_OK;
+}
+
+struct altcp_pcb *altcp_bearssl_wrap(const struct altcp_bearssl_config *cfg,
+                                     struct altcp_pcb *inner, bool client_cert,
+                                     altcp_bearssl_ready_fn ready, void *arg,
+                                     struct pbuf *early)
+{
+    char label[32];
+    char ip[20];
+    ipaddr_ntoa_r(altcp_get_ip(inner, 0), ip, sizeof(ip));
+    fmt_snprintf(label, sizeof(label), "%s:%u", ip, (unsigned)altcp_get_port(inner, 0));
+    struct tls_conn *tc = slot_alloc();
+    if (tc == NULL) {
+        stats.refused_full++;
+        net_log("tls %s: refused: all %d connection slots busy", label, ALTCP_BEARSSL_MAX_CONN);
+        return NULL;
+    }
+    stats.accepted++;
+    memcpy(tc->label, label, sizeof(label));
+    tc->cfg = cfg;
+    tc->no_client_cert = !client_cert;
+    tc->start_ms = net_port_now_ms();
+    char why[96];
+    if (!engine_setup(tc, why, sizeof(why))) {
+        net_log("tls %s: refused: %s", label, why);
+        slot_free(tc);
+        return NULL;
+    }
+    if (!attach(tc, inner)) {
+        net_log("tls %s: refused: out of altcp pcbs", label);
+        slot_free(tc);
+        return NULL;
+    }
+    tc->ready = ready;
+    tc->ready_arg = arg;
+    if (early != NULL) {
+        tc->got_bytes = early->len > 0;
+        if (tc->got_bytes)
+            tc->first_byte = ((const uint8_t *)early->payload)[0];
+        tc->rx = early;         /* taken by the next altcp_bearssl_poll() */
+    }
+    return tc->outer;
 }
 
 /* --------------------------------------------- application-facing pcbs */

@@ -62,6 +62,26 @@ bool altcp_bearssl_config_load(struct altcp_bearssl_config *cfg,
  * cfg must outlive every connection. NULL if out of memory. */
 struct altcp_pcb *altcp_bearssl_new_listener(const struct altcp_bearssl_config *cfg);
 
+/* TLS server over a TCP pcb the application accepted itself and has
+ * already talked plain text on (VeNCrypt: the TLS handshake starts inside
+ * the RFB handshake). `inner` is taken over on success: its callbacks are
+ * replaced, and the application must not touch it again. `early` (may be
+ * NULL) holds bytes already received after the plain-text part; it is
+ * taken over too. client_cert: send a CertificateRequest naming the tenant
+ * CA and require a valid certificate, as the listener does; false: ask for
+ * none (password authentication inside TLS follows).
+ *
+ * ready(arg, tls) is called exactly once: with the TLS pcb when the
+ * handshake succeeded (set its callbacks there), or with NULL when it
+ * failed (logged; inner is closed and freed). Returns the TLS pcb (for
+ * altcp_bearssl_peer_cn etc.), or NULL, leaving inner and early to the
+ * caller, when no slot is free. */
+typedef void (*altcp_bearssl_ready_fn)(void *arg, struct altcp_pcb *tls);
+struct altcp_pcb *altcp_bearssl_wrap(const struct altcp_bearssl_config *cfg,
+                                     struct altcp_pcb *inner, bool client_cert,
+                                     altcp_bearssl_ready_fn ready, void *arg,
+                                     struct pbuf *early);
+
 /* The authenticated client's certificate subject CN (NUL-terminated) of a
  * pcb the listener accepted; "" for anything else. */
 const char *altcp_bearssl_peer_cn(struct altcp_pcb *conn);

@@ -48,6 +48,41 @@ static void test_policy(void)
     CHECK(!parse(&p, big, err));
 }
 
+static void test_policy_passwords(void)
+{
+    static struct policy p;
+    char err[64];
+    const char *h32 = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+    char text[400];
+    snprintf(text, sizeof(text), "tenant a vm 1\npassword a pbkdf2-sha256 1000 0011223344556677 %s\n", h32);
+    CHECK(parse(&p, text, err));
+    const struct policy_tenant *t = policy_tenant(&p, "a", 1);
+    CHECK(t != NULL && t->pw_iter == 1000 && t->pw_salt_len == 8 && t->pw_salt[7] == 0x77 &&
+          t->pw_hash[0] == 0x00 && t->pw_hash[31] == 0xff);
+    CHECK(policy_has_passwords(&p));
+    CHECK(parse(&p, "tenant a vm 1\n", err) && !policy_has_passwords(&p));
+    /* A password line alone names a tenant with no VMs. */
+    snprintf(text, sizeof(text), "password z pbkdf2-sha256 5000 aabbccddeeff0011 %s\n", h32);
+    CHECK(parse(&p, text, err) && policy_knows(&p, "z", 1) && !policy_allows(&p, "z", 1, 0));
+    const char *bad[] = {
+        "password a\n", "password a sha1 1000 0011223344556677 %s\n",
+        "password a pbkdf2-sha256 999 0011223344556677 %s\n",
+        "password a pbkdf2-sha256 10000001 0011223344556677 %s\n",
+        "password a pbkdf2-sha256 1x00 0011223344556677 %s\n",
+        "password a pbkdf2-sha256 1000 00112233445566 %s\n",       /* 7-byte salt */
+        "password a pbkdf2-sha256 1000 001122334455667 %s\n",      /* odd digits */
+        "password a pbkdf2-sha256 1000 00112233445566zz %s\n",
+        "password a pbkdf2-sha256 1000 0011223344556677 00\n",
+        "password a pbkdf2-sha256 1000 0011223344556677 %s extra\n",
+        "password a pbkdf2-sha256 1000 0011223344556677 %s\npassword a pbkdf2-sha256 1000 0011223344556677 %s\n",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(text, sizeof(text), bad[i], h32, h32);
+        CHECK(!parse(&p, text, err));
+        CHECK(p.ntenants == 0 && strncmp(err, "line ", 5) == 0);
+    }
+}
+
 static size_t feed(struct console_esc *e, const char *in, char *out, enum console_action *act)
 {
     size_t nout = 0;
@@ -98,6 +133,7 @@ static void test_select(void)
 int main(void)
 {
     test_policy();
+    test_policy_passwords();
     test_escapes();
     test_select();
     printf("proto: %d passed, %d failed\n", passed, failed);
