@@ -706,3 +706,33 @@ size_t rfb_enc_zrle_raw(const struct rfb_pixfmt *pf, const uint32_t *fb, unsigne
     }
     return pos;
 }
+
+uint64_t rfb_row_hash(const uint32_t *row, unsigned w)
+{
+    const uint64_t k = 0x9E3779B97F4A7C15ull;
+    uint64_t h0 = 1, h1 = 2, h2 = 3, h3 = 4;
+    unsigned x = 0;
+    for (; x + 8 <= w; x += 8) {
+        uint64_t a, b, c, d;
+        memcpy(&a, row + x, 8);
+        memcpy(&b, row + x + 2, 8);
+        memcpy(&c, row + x + 4, 8);
+        memcpy(&d, row + x + 6, 8);
+        h0 = (h0 ^ a) * k;
+        h1 = (h1 ^ b) * k;
+        h2 = (h2 ^ c) * k;
+        h3 = (h3 ^ d) * k;
+        h0 ^= h0 >> 29;
+        h1 ^= h1 >> 29;
+        h2 ^= h2 >> 29;
+        h3 ^= h3 >> 29;
+    }
+    for (; x < w; x++)
+        h0 = ((h0 ^ row[x]) * k) ^ (h0 >> 31);
+    uint64_t h = h0 ^ (h1 * 0xC2B2AE3D27D4EB4Full) ^ (h2 * 0x165667B19E3779F9ull) ^
+                 (h3 * 0x27D4EB2F165667C5ull) ^ w;
+    h ^= h >> 33;
+    h *= 0xFF51AFD7ED558CCDull;
+    h ^= h >> 33;
+    return h | 1;                       /* 0 means "unknown" to the caller */
+}

@@ -116,16 +116,6 @@ static void rect_union(struct vga_rect *a, const struct vga_rect *b)
     *a = (struct vga_rect){ x0, y0, x1 - x0, y1 - y0 };
 }
 
-static uint64_t row_hash(const uint32_t *row, unsigned w)
-{
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (unsigned x = 0; x < w; x++) {
-        h ^= row[x];
-        h *= 0x100000001b3ull;
-    }
-    return h | 1;                       /* 0 is "unknown" */
-}
-
 /* PBKDF2-HMAC-SHA256 (RFC 8018), one 32-byte block. */
 static void pbkdf2_sha256(const char *pw, size_t pwlen, const uint8_t *salt, size_t saltlen,
                           uint32_t iter, uint8_t out[32])
@@ -446,6 +436,8 @@ static void vm_render(struct vnc_vm *v)
     if (h > VGA_MAX_HEIGHT)
         h = VGA_MAX_HEIGHT;
     struct vga_rect d;
+    if (!v->rendered)
+        v->vga->full_dirty = true;      /* the first picture is drawn whole */
     if (!vga_render(v->vga, v->fb, VGA_MAX_WIDTH, &d)) {
         stats.renders_idle++;
         return;
@@ -462,7 +454,7 @@ static void vm_render(struct vnc_vm *v)
     if (d.y + d.h > h)
         d.h = d.y < h ? h - d.y : 0;
     for (uint32_t y = d.y; y < d.y + d.h; y++)
-        v->hash[y] = row_hash(v->fb + (size_t)y * VGA_MAX_WIDTH, w);
+        v->hash[y] = rfb_row_hash(v->fb + (size_t)y * VGA_MAX_WIDTH, w);
     for (unsigned i = 0; i < VNC_SRV_MAX_SESSIONS; i++) {
         struct vnc_session *s = &sessions[i];
         if (s->phase != VP_TLS || !s->viewing || &vms[s->vm] != v)

@@ -323,17 +323,8 @@ static struct enc_cost encode_update(int e, unsigned x, unsigned y, unsigned w, 
     return c;
 }
 
-/* vnc_srv.c's row_hash (FNV-1a over the pixels), run per dirty row after
- * each render so that plan_start can skip rows the viewer already shows. */
-static uint64_t row_hash(const uint32_t *row, unsigned w)
-{
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (unsigned x = 0; x < w; x++) {
-        h ^= row[x];
-        h *= 0x100000001b3ull;
-    }
-    return h | 1;
-}
+/* vnc_srv.c hashes every dirty row (full width) after each render with
+ * rfb_row_hash, so that plan_start can skip rows the viewer already shows. */
 static volatile uint64_t hashes[VGA_MAX_HEIGHT];   /* kept, as vnc_srv keeps them */
 
 static void print_rel(size_t bytes, size_t raw_bytes, uint64_t ns, uint64_t raw_ns)
@@ -527,7 +518,7 @@ static struct key_cost one_key(unsigned k, int e, bool timed)
         die("key press: nothing to render");
     uint64_t t3 = timed ? now_ns() : 0;
     for (uint32_t y = c.d.y; y < c.d.y + c.d.h; y++)
-        hashes[y] = row_hash(fb + (size_t)y * VGA_MAX_WIDTH, 720);
+        hashes[y] = rfb_row_hash(fb + (size_t)y * VGA_MAX_WIDTH, 720);
     uint64_t t4 = timed ? now_ns() : 0;
     struct enc_cost ec = encode_update(e, c.d.x, c.d.y, c.d.w, c.d.h, strip_rows(e, c.d.w));
     c.bytes = ec.bytes;
@@ -621,7 +612,7 @@ static void bench_keys(void)
     printf("   (typical dirty rect %ux%u+%u+%u: the echoed cell and the cursor's old and new cells;\n"
            "    keyboard: keysym->set 1, i8042_key x2, the guest's reads of 0x64/0x60 per IRQ 1;\n"
            "    VGA wr: the guest's char/attr writes and 4 CRTC port writes (0x0E/0x0F);\n"
-           "    row hash: vnc_srv's FNV-1a of each dirty row, full width, after every render;\n"
+           "    row hash: vnc_srv's rfb_row_hash of each dirty row, full width, after every render;\n"
            "    ZRLE on a warm stream; medians per phase, 'total' the median of per-key sums;\n"
            "    the cursor wraps back along the prompt row every 66 keys (a 720x16 update);\n"
            "    ZRLE mean per key incl. those: %s timed by phase, %s in one untimed loop;\n"
