@@ -259,7 +259,8 @@ static void encoding_seen(struct rfb *r, int32_t e)
 static void complete_message(struct rfb *r, struct rfb_event *ev)
 {
     const uint8_t *m = r->msg;
-    r->msgs++;
+    if (!(r->msg_type == RFB_MSG_QEMU && r->need == 2))
+        r->msgs++;              /* message 255 completes in two steps: count it once */
     switch (r->msg_type) {
     case RFB_MSG_SET_PIXEL_FORMAT: {
         struct rfb_pixfmt pf;

@@ -1275,12 +1275,10 @@ static void test_messages_bytewise(void **state)
     expect_none(&r);
 }
 
-/* EXPECTED TO FAIL until net/rfb.c is fixed (bug found while writing these
- * tests): the `msgs` counter counts a QEMU extended key event twice.
- * complete_message() increments r->msgs on entry and is called twice for
- * message 255 (once after the subtype byte, once after the remaining 10
- * bytes), so after one KeyEvent and one QEMU key event msgs is 3, not 2. */
-static void test_bug_qemu_key_counted_twice(void **state)
+/* Regression (found while writing these tests): complete_message() runs
+ * twice for message 255 (after the subtype byte, then after the other 10
+ * bytes) and once counted it twice. */
+static void test_qemu_key_counted_once(void **state)
 {
     struct rfb r;
     to_normal(&r);
@@ -1291,7 +1289,7 @@ static void test_bug_qemu_key_counted_twice(void **state)
     m_qemu_key(&b, 1, 0x41, 0x1e);
     feed_msg(&r, &b, RFB_EV_QEMU_KEY);
     assert_int_equal(r.keys, 2);
-    assert_int_equal(r.msgs, 2);            /* fails: 3 */
+    assert_int_equal(r.msgs, 2);
 }
 
 /* ------------------------------------------------------------ streaming */
@@ -1674,7 +1672,7 @@ int main(void)
         cmocka_unit_test(test_qemu_other_subtype),
         cmocka_unit_test(test_unknown_message),
         cmocka_unit_test(test_messages_bytewise),
-        cmocka_unit_test(test_bug_qemu_key_counted_twice), /* expected to fail: rfb.c bug */
+        cmocka_unit_test(test_qemu_key_counted_once),
         cmocka_unit_test(test_stream_x509none),
         cmocka_unit_test(test_stream_x509plain),
         cmocka_unit_test(test_stream_waits),
