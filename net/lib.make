@@ -3,13 +3,19 @@
 # (their file lists are only known then); not named *.mk on purpose, so the
 # top Makefile does not include it.
 #
-#   make -f net/lib.make LIB=lwip|bearssl|zlib SRC=<tree> OUT=<dir> CC=... CFLAGS=...
+#   make -f net/lib.make LIB=lwip|bearssl|zlib SRC=<tree> OUT=<dir> CC=... CFLAGS=... \
+#        [CPPEXTRA=...]
+#
+# CPPEXTRA: extra include/define flags, given before the library's own (the
+# kernel variant, net.mk's net-kernel-libs, passes -DVSB_KERNEL
+# -Inet/port/kinc and the libraries' freestanding configuration).
 LIB    ?=
 SRC    ?=
 OUT    ?=
 CC     ?= gcc
 AR     ?= ar
 CFLAGS ?= -O2 -g
+CPPEXTRA ?=
 
 ifeq ($(LIB),lwip)
 # lwIP's core, IPv4 and Ethernet: what NO_SYS=1 with the raw/altcp API needs
@@ -50,6 +56,6 @@ $(ARCHIVE): $(LIB_OBJS)
 $(OUT)/obj/%.o: $(SRC)/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $(LIB): $*.c"
-	@$(CC) $(CFLAGS) $(LIB_CPPFLAGS) -MMD -MP -c $< -o $@
+	@$(CC) $(CFLAGS) $(CPPEXTRA) $(LIB_CPPFLAGS) -MMD -MP -c $< -o $@
 
 -include $(LIB_OBJS:.o=.d)

@@ -55,6 +55,45 @@ $(LIBZ): $(ZLIB_DIR)/.vsb-version FORCE
 
 net-libs: $(LIBLWIP) $(LIBBEARSSL) $(LIBZ)
 
+# The same three libraries compiled freestanding for vsbypass.elf:
+#   make net-kernel-libs   $(BUILD)/net-k/{lwip/liblwip.a,bearssl/libbearssl.a,zlib/libz.a}
+# The kernel's compiler and KCFLAGS, without our warnings (third-party code
+# gets -w; gnu11 as in the hosted build), C-library headers from
+# net/port/kinc (core/libc.h; -nostdinc stays), and every SIMD, OS-entropy
+# and OS-time path off: the hypervisor never touches x87/SSE state (the
+# guest's is live) and gets entropy and time from net/port.h. zlib is
+# Z_SOLO (the caller gives zalloc/zfree). Not linked into the kernel yet.
+NET_K_OUT       := $(BUILD)/net-k
+LIBLWIP_K       := $(NET_K_OUT)/lwip/liblwip.a
+LIBBEARSSL_K    := $(NET_K_OUT)/bearssl/libbearssl.a
+LIBZ_K          := $(NET_K_OUT)/zlib/libz.a
+NET_K_CFLAGS     = $(filter-out -std=% -W%,$(KCFLAGS)) -std=gnu11 -w
+NET_K_CPPFLAGS   = -DVSB_KERNEL -Inet/port/kinc
+NET_K_BEARSSL_CPPFLAGS = $(NET_K_CPPFLAGS) -DBR_AES_X86NI=0 -DBR_SSE2=0 -DBR_POWER8=0 \
+                   -DBR_RDRAND=0 -DBR_USE_URANDOM=0 -DBR_USE_WIN32_RAND=0 \
+                   -DBR_USE_UNIX_TIME=0 -DBR_USE_WIN32_TIME=0
+NET_K_ZLIB_CPPFLAGS = $(NET_K_CPPFLAGS) -DZ_SOLO
+# For kernel code that includes their headers (net/stack in the kernel):
+# bearssl_hash.h includes <string.h>, and zlib.h must see Z_SOLO as libz did.
+NET_K_USE_CPPFLAGS = $(NET_K_CPPFLAGS) -DZ_SOLO -Inet/port -isystem $(LWIP_DIR)/src/include \
+                   -isystem $(BEARSSL_DIR)/inc -isystem $(ZLIB_DIR)
+
+$(LIBLWIP_K): $(NET_FETCHED) FORCE
+	+$(Q)$(MAKE) --no-print-directory -s -f net/lib.make LIB=lwip SRC=$(LWIP_DIR) \
+	    OUT=$(NET_K_OUT)/lwip CC="$(KCC)" CFLAGS="$(NET_K_CFLAGS)" CPPEXTRA="$(NET_K_CPPFLAGS)"
+
+$(LIBBEARSSL_K): $(NET_FETCHED) FORCE
+	+$(Q)$(MAKE) --no-print-directory -s -f net/lib.make LIB=bearssl SRC=$(BEARSSL_DIR) \
+	    OUT=$(NET_K_OUT)/bearssl CC="$(KCC)" CFLAGS="$(NET_K_CFLAGS)" \
+	    CPPEXTRA="$(NET_K_BEARSSL_CPPFLAGS)"
+
+$(LIBZ_K): $(ZLIB_DIR)/.vsb-version FORCE
+	+$(Q)$(MAKE) --no-print-directory -s -f net/lib.make LIB=zlib SRC=$(ZLIB_DIR) \
+	    OUT=$(NET_K_OUT)/zlib CC="$(KCC)" CFLAGS="$(NET_K_CFLAGS)" CPPEXTRA="$(NET_K_ZLIB_CPPFLAGS)"
+
+.PHONY: net-kernel-libs
+net-kernel-libs: $(LIBLWIP_K) $(LIBBEARSSL_K) $(LIBZ_K)
+
 # The hosted program: net/*.c (the kernel's freestanding part), net/stack
 # (lwIP/BearSSL services, freestanding-clean), net/hosted (Linux only), and
 # the shadow UART with its ring.
