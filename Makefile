@@ -42,6 +42,11 @@ KDIRS    := boot core vmx drivers shadow net
 KSRC_C   := $(foreach d,$(KDIRS),$(wildcard $(d)/*.c))
 KSRC_S   := $(foreach d,$(KDIRS),$(wildcard $(d)/*.S))
 KOBJS    := $(patsubst %.c,$(BUILD)/k/%.o,$(KSRC_C)) $(patsubst %.S,$(BUILD)/k/%.o,$(KSRC_S))
+# The network services (net/stack, net/kern) over lwIP, BearSSL and zlib
+# from Debian's source packages, compiled freestanding (net/net.mk).
+KNET_SRC := $(wildcard net/stack/*.c net/kern/*.c)
+KNET_OBJS := $(patsubst %.c,$(BUILD)/k/%.o,$(KNET_SRC))
+KOBJS    += $(KNET_OBJS)
 
 .DEFAULT_GOAL := all
 
@@ -80,9 +85,13 @@ $(BUILD)/k/%.o: %.S
 	@$(if $(Q),echo "  AS      $<")
 	$(Q)$(KCC) $(KASFLAGS) -MMD -MP -c $< -o $@
 
-$(ELF): $(KOBJS) linker.ld
+$(KNET_OBJS): KCFLAGS += $(NET_K_USE_CPPFLAGS)
+$(KNET_OBJS): | $(NET_FETCHED) $(ZLIB_DIR)/.vsb-version
+KNET_LIBS := $(LIBLWIP_K) $(LIBBEARSSL_K) $(LIBZ_K)
+
+$(ELF): $(KOBJS) $(KNET_LIBS) linker.ld
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(KLD) $(KLDFLAGS) -o $@ $(KOBJS)
+	$(Q)$(KLD) $(KLDFLAGS) -o $@ $(KOBJS) --start-group $(KNET_LIBS) --end-group
 	$(Q)tools/check-elf $@
 
 image: $(ISO)
@@ -130,13 +139,26 @@ bench: deps $(ELF)
 # Ctrl-C stops Bochs.
 DEMO_APPEND := console=ttyS0,115200 quiet cryptomgr.notests=1 tsc=reliable no_timer_check \
                vsbtest.expect_cpus=2 vsbtest.kvm=1 vsbtest.kvmrun=1 vsbtest.stay=1
+# The tenant's side of `make run`: TLS console on 127.0.0.1:7001 and VM 0's
+# screen over VNC on 127.0.0.1:5900, forwarded by Bochs' slirp to vsbypass's
+# own network stack (test certificates from tools/certs).
+DEMO_CERTS := $(BUILD)/net/certs
+DEMO_NETMODS = --vsbypass-module "$(DEMO_CERTS)/server.crt tls-cert" \
+               --vsbypass-module "$(DEMO_CERTS)/server.key tls-key" \
+               --vsbypass-module "$(DEMO_CERTS)/ca.crt tls-ca" \
+               --vsbypass-module "$(DEMO_CERTS)/policy policy"
 run: deps
 	$(MAKE) --no-print-directory $(ELF)
 	tools/mkcloud
-	tools/mkimage -o $(BUILD)/demo.iso --vsbypass-args serial_mirror=0 --linux $(BUILD)/cloud/vmlinuz \
-	    --initrd $(BUILD)/cloud/initrd.img --append "$(DEMO_APPEND)"
+	tools/certs $(DEMO_CERTS)
+	tools/mkimage -o $(BUILD)/demo.iso --vsbypass-args serial_mirror=0 $(DEMO_NETMODS) \
+	    --linux $(BUILD)/cloud/vmlinuz --initrd $(BUILD)/cloud/initrd.img --append "$(DEMO_APPEND)"
+	@echo "run: tenant console: tools/tenant-console --cert $(DEMO_CERTS)/tenant-a.crt" \
+	    "--key $(DEMO_CERTS)/tenant-a.key --ca $(DEMO_CERTS)/ca.crt 127.0.0.1:7001 0"
+	@echo "run: VM 0's screen:  VNC_USERNAME=tenant-a VNC_PASSWORD=\$$(cat $(DEMO_CERTS)/tenant-a.vncpass)" \
+	    "vncviewer -SecurityTypes X509Plain -X509CA $(DEMO_CERTS)/ca.crt 127.0.0.1::5900"
 	tools/run-bochs $(BUILD)/demo.iso --cpus 2 --mem 512 --serial $(BUILD)/run-serial.log \
-	    --serial2 $(BUILD)/run-user-vm-serial.log --timeout 0
+	    --serial2 $(BUILD)/run-user-vm-serial.log --timeout 0 --forward 7001:7001 --forward 5900:5900
 
 deps:
 	@tools/deps

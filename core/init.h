@@ -5,6 +5,7 @@
  */
 #ifndef CORE_INIT_H
 #define CORE_INIT_H
+#include <stdbool.h>
 
 typedef void (*init_fn)(void);
 typedef void (*percpu_init_fn)(unsigned cpu);
@@ -22,6 +23,21 @@ typedef void (*percpu_init_fn)(unsigned cpu);
 typedef void (*cpu_run_fn)(unsigned cpu);
 #define CORE_CPU_RUN(fn) \
     static const cpu_run_fn cpu_run_##fn __attribute__((used, section(".cpu_run"))) = fn
+
+/* Background work driven from the VM-exit path (the network stack's
+ * polling): run on CPU 0 after a VM exit, at most once per
+ * CORE_POLL_PERIOD_MS, one at a time, on a dedicated 64 KiB stack. The
+ * VMX layer arranges an exit on CPU 0 at least that often
+ * (core_poll_wanted). */
+typedef void (*poll_fn)(void);
+#define CORE_POLL(fn) \
+    static const poll_fn poll_##fn __attribute__((used, section(".core_poll"))) = fn
+#define CORE_POLL_PERIOD_MS 2
+/* A CORE_INIT hook that found work for its poll function says so; until
+ * then no poll runs and CPU 0 gets no timer exits. */
+void core_poll_enable(void);
+bool core_poll_wanted(void);
+void core_poll(unsigned cpu);
 
 void init_run_percpu(unsigned cpu);
 void init_run_all(void);

@@ -30,7 +30,7 @@ NET_ZLIB_CFLAGS     = $(NET_LIB_CFLAGS)
 NET_ZLIB_CPPFLAGS   = -isystem $(ZLIB_DIR)
 
 $(NET_FETCHED):
-	tools/fetch-src
+	tools/fetch-src --dest $(NET_SRCDIR)
 	@touch $@
 
 .PHONY: net-libs net-hosted net-test FORCE
@@ -47,7 +47,7 @@ $(LIBBEARSSL): $(NET_FETCHED) FORCE
 # zlib joined tools/fetch-src after lwIP and BearSSL: its own stamp fetches it
 # into a build/src that an older fetch-src left without it.
 $(ZLIB_DIR)/.vsb-version: | $(NET_FETCHED)
-	tools/fetch-src
+	tools/fetch-src --dest $(NET_SRCDIR)
 
 $(LIBZ): $(ZLIB_DIR)/.vsb-version FORCE
 	+$(Q)$(MAKE) --no-print-directory -s -f net/lib.make LIB=zlib SRC=$(ZLIB_DIR) \

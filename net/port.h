@@ -29,4 +29,11 @@ bool net_port_random(void *buf, size_t len);
  * if the time is unknown. */
 bool net_port_utc(uint32_t *days, uint32_t *seconds);
 
+/* Serializes the services' use of a user VM's shadow devices with that
+ * VM's vCPUs (`lock` is what the VM was registered with; the hypervisor
+ * takes the device set's spinlock, the single-threaded hosted build does
+ * nothing). */
+void net_port_vm_lock(void *lock);
+void net_port_vm_unlock(void *lock);
+
 #endif

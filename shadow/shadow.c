@@ -1,5 +1,6 @@
 /* Per-user-VM shadow device sets, as vmx/ reaches them through shadow/shadow.h. */
 #include "shadow/shadow.h"
+#include "shadow/devices.h"
 #include "core/heap.h"
 #include "core/layout.h"
 #include "core/libc.h"
@@ -67,7 +68,8 @@ struct shadow_vm *shadow_vm_get(uint64_t key)
         if (vms[i].key == key)
             found = &vms[i];
     if (!found && nvms < SHADOW_MAX_VMS && vm_setup(&vms[nvms], key, nvms)) {
-        found = &vms[nvms++];
+        found = &vms[nvms];
+        __atomic_store_n(&nvms, nvms + 1, __ATOMIC_RELEASE);   /* set up before it is counted */
         kprintf("shadow: user VM %u created (key 0x%llx): serial, keyboard, VGA\n", found->id,
                 (unsigned long long)key);
     }
@@ -189,4 +191,29 @@ size_t shadow_serial_read(struct shadow_vm *vm, uint64_t *cursor, uint8_t *buf, 
     size_t got = ring_read(uart_output(&vm->uart), cursor, buf, n, &missed);
     spin_unlock(&vm->lock);
     return got;
+}
+
+/* ------------------------------------------- shadow/devices.h (net/) */
+
+unsigned shadow_vm_count(void)
+{
+    return __atomic_load_n(&nvms, __ATOMIC_ACQUIRE);
+}
+
+struct shadow_vm *shadow_vm_at(unsigned id)
+{
+    return id < shadow_vm_count() ? &vms[id] : NULL;
+}
+
+void shadow_vm_lock(struct shadow_vm *vm) { spin_lock(&vm->lock); }
+void shadow_vm_unlock(struct shadow_vm *vm) { spin_unlock(&vm->lock); }
+struct uart *shadow_vm_uart(struct shadow_vm *vm) { return &vm->uart; }
+struct vga *shadow_vm_vga(struct shadow_vm *vm) { return &vm->vga; }
+struct i8042 *shadow_vm_kbd(struct shadow_vm *vm) { return &vm->kbd; }
+
+void shadow_vm_vga_sync(struct shadow_vm *vm)
+{
+    if (vga_text_linear(&vm->vga))
+        vga_text_import(&vm->vga, (const uint8_t *)(uintptr_t)(vm->vga_window_pa + 0x18000),
+                        VGA_TEXT_SIZE);
 }

@@ -16,6 +16,7 @@
 #include "core/log.h"
 #include "core/palloc.h"
 #include "core/region.h"
+#include "core/time.h"
 #include "vmx/ept.h"
 #include "vmx/lapic.h"
 #include "vmx/vmx.h"
@@ -282,6 +283,33 @@ void vcpu_reset_real_mode(struct vcpu *v, uint16_t cs, uint16_t ip, unsigned act
     vmcs_write(VMCS_ENTRY_CTLS, vmcs_read(VMCS_ENTRY_CTLS) & ~ENTRY_IA32E_MODE);
 }
 
+/* CPU 0 runs the cloud VM with the VMX-preemption timer when background
+ * work wants the CPU (core_poll): an exit at least every
+ * CORE_POLL_PERIOD_MS of guest time, even while the guest never exits on
+ * its own. The timer counts TSC >> IA32_VMX_MISC[4:0] and restarts from
+ * the VMCS value at every entry (its value is not saved on exit). */
+static void poll_timer_setup(void)
+{
+    if (!core_poll_wanted())
+        return;
+    bool tru = rdmsr(MSR_IA32_VMX_BASIC) & VMX_BASIC_TRUE_CTLS;
+    uint64_t cap = rdmsr(tru ? MSR_IA32_VMX_TRUE_PINBASED_CTLS : MSR_IA32_VMX_PINBASED_CTLS);
+    if (!(vmx_allowed1(cap) & PIN_PREEMPT_TIMER)) {
+        kprintf("cloud: no VMX-preemption timer: background work runs only on cpu0's own exits\n");
+        return;
+    }
+    unsigned shift = (unsigned)(rdmsr(MSR_IA32_VMX_MISC) & 0x1F);
+    uint64_t ticks = (tsc_hz / 1000 * CORE_POLL_PERIOD_MS) >> shift;
+    if (ticks == 0)
+        ticks = 1;
+    if (ticks > 0xFFFFFFFFu)
+        ticks = 0xFFFFFFFFu;
+    vmcs_write(VMCS_PIN_CTLS, vmcs_read(VMCS_PIN_CTLS) | PIN_PREEMPT_TIMER);
+    vmcs_write(VMCS_PREEMPT_TIMER_VALUE, ticks);
+    kprintf("cloud: cpu0 VMX-preemption timer every %u ms (%llu ticks, TSC >> %u) for background work\n",
+            CORE_POLL_PERIOD_MS, (unsigned long long)ticks, shift);
+}
+
 static void cloud_run(unsigned cpu)
 {
     while (!__atomic_load_n(&cloud.ready, __ATOMIC_ACQUIRE)) {
@@ -296,6 +324,8 @@ static void cloud_run(unsigned cpu)
     if (!vmx_on(v))
         return;
     vmcs_setup_controls();
+    if (v->bsp)
+        poll_timer_setup();
     vmcs_setup_host(v);
     if (v->bsp) {
         /* Let every AP reach wait-for-SIPI before the cloud OS can send it INIT. */

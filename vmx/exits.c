@@ -8,6 +8,7 @@
 #include "core/devhide.h"
 #include "core/spinlock.h"
 #include "core/hw.h"
+#include "core/init.h"
 #include "core/libc.h"
 #include "core/log.h"
 #include "core/smp.h"
@@ -193,6 +194,13 @@ static void h_cr_access(struct vcpu *v)
     vmx_skip_instruction();
 }
 
+/* The VMX-preemption timer CPU 0 runs with so that background work
+ * (core_poll: the network stack) gets the CPU at least every few ms. */
+static void h_preempt_timer(struct vcpu *v)
+{
+    (void)v;                    /* core_poll runs after every exit anyway */
+}
+
 static void h_xsetbv(struct vcpu *v)
 {
     uint32_t idx = (uint32_t)v->regs.rcx;
@@ -376,6 +384,7 @@ static const exit_handler handlers[EXIT_REASON_MAX] = {
     [EXIT_REASON_EPT_VIOLATION] = h_ept_violation,
     [EXIT_REASON_EPT_MISCONFIG] = h_ept_misconfig,
     [EXIT_REASON_XSETBV] = h_xsetbv,
+    [EXIT_REASON_PREEMPT_TIMER] = h_preempt_timer,
 };
 
 struct vcpu *vmx_exit_handler(struct vcpu *v)
@@ -404,6 +413,7 @@ struct vcpu *vmx_exit_handler(struct vcpu *v)
         nested_l2_exit(v, basic);
         if (cloud.stopped)
             cpu_park();
+        core_poll(v->cpu);
         return v;
     }
     if (reason & EXIT_REASON_ENTRY_FAILURE_BIT)
@@ -423,6 +433,7 @@ struct vcpu *vmx_exit_handler(struct vcpu *v)
         cpu_park();
     if (basic < EXIT_REASON_MAX)
         v->exit_cycles[basic] += rdtsc() - t0;
+    core_poll(v->cpu);
     return v;
 }
 

@@ -148,6 +148,9 @@
 #define PIN_NMI_EXIT                    (1u << 3)
 #define PIN_VIRTUAL_NMI                 (1u << 5)
 #define PIN_PREEMPT_TIMER               (1u << 6)
+#ifndef VMCS_PREEMPT_TIMER_VALUE
+#define VMCS_PREEMPT_TIMER_VALUE        0x482E
+#endif
 /* Primary processor-based VM-execution controls. */
 #define PROC_INTR_WINDOW_EXIT           (1u << 2)
 #define PROC_TSC_OFFSETTING             (1u << 3)

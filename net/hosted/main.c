@@ -237,7 +237,7 @@ int main(int argc, char **argv)
     for (unsigned i = 0; i < nvms; i++) {
         vms[i].id = i;
         uart_init(&vms[i].uart, vms[i].ring, sizeof(vms[i].ring));
-        console_srv_add_vm(i, &vms[i].uart);
+        console_srv_add_vm(i, &vms[i].uart, NULL);
     }
     static struct console_srv_config ccfg;
     ccfg.port = (uint16_t)port;
@@ -270,7 +270,8 @@ int main(int argc, char **argv)
             struct vga_guest *g = vms[i].vga;
             if (!link_forward((uint16_t)(vnc_port + i), (uint16_t)(vnc_port + i)))
                 return 1;
-            if (!vnc_srv_add_vm(i, &g->vga, &g->kbd, g->fb, err, sizeof(err)))
+            struct vnc_srv_vm dev = { .vga = &g->vga, .kbd = &g->kbd, .fb = g->fb };
+            if (!vnc_srv_add_vm(i, &dev, err, sizeof(err)))
                 goto vnc_fail;
         }
     }

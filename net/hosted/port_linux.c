@@ -66,3 +66,13 @@ void net_port_fatal(const char *msg)
     net_log("FATAL: %s", msg);
     abort();
 }
+
+void net_port_vm_lock(void *lock)
+{
+    (void)lock;                 /* one thread: the loop owns every fake VM */
+}
+
+void net_port_vm_unlock(void *lock)
+{
+    (void)lock;
+}

@@ -32,6 +32,7 @@ struct session {
 
 static struct session sessions[CONSOLE_SRV_MAX_SESSIONS];
 static struct uart *vms[CONSOLE_SRV_MAX_VMS];
+static void *vm_locks[CONSOLE_SRV_MAX_VMS];    /* net_port_vm_lock's argument */
 static const struct console_srv_config *config;
 static struct console_srv_stats stats;
 
@@ -133,19 +134,23 @@ static void sess_select(struct session *s)
         }
         s->vm = vm;
         s->uart = vms[vm];
+        net_port_vm_lock(vm_locks[vm]);
         s->cursor = ring_replay_start(uart_output(s->uart));
+        uint64_t replay = ring_pos(uart_output(s->uart)) - s->cursor;
+        net_port_vm_unlock(vm_locks[vm]);
         s->state = S_STREAM;
         console_esc_init(&s->esc);
         net_log("console %s CN=%s: attached to vm %u (replaying %llu bytes)", s->label, s->cn,
-                vm, (unsigned long long)(ring_pos(uart_output(s->uart)) - s->cursor));
+                vm, (unsigned long long)replay);
         char hello[80];
         fmt_snprintf(hello, sizeof(hello), "vsbypass: vm %u console (~? for help)\r\n", vm);
         sess_say(s, hello);
     }
 }
 
-/* Feeds pending input to the UART as far as its FIFO has room. */
-static void sess_input(struct session *s)
+/* Feeds pending input to the UART as far as its FIFO has room (the VM's
+ * device lock held: its vCPUs use the UART too). */
+static void sess_input_locked(struct session *s)
 {
     if (s->break_pending) {
         if (!uart_input_break(s->uart))
@@ -189,8 +194,16 @@ static void sess_input(struct session *s)
     }
 }
 
+static void sess_input(struct session *s)
+{
+    void *lock = vm_locks[s->vm];
+    net_port_vm_lock(lock);
+    sess_input_locked(s);
+    net_port_vm_unlock(lock);
+}
+
 /* Sends new UART output (or the scrollback) as far as TLS has room. */
-static void sess_output(struct session *s)
+static void sess_output_locked(struct session *s)
 {
     struct ring *r = uart_output(s->uart);
     bool wrote = false;
@@ -318,10 +331,19 @@ bool console_srv_start(const struct console_srv_config *cfg, char *err, size_t e
     return true;
 }
 
-bool console_srv_add_vm(unsigned vm, struct uart *u)
+static void sess_output(struct session *s)
+{
+    void *lock = vm_locks[s->vm];
+    net_port_vm_lock(lock);
+    sess_output_locked(s);
+    net_port_vm_unlock(lock);
+}
+
+bool console_srv_add_vm(unsigned vm, struct uart *u, void *lock)
 {
     if (vm >= CONSOLE_SRV_MAX_VMS)
         return false;
+    vm_locks[vm] = lock;
     vms[vm] = u;
     return true;
 }

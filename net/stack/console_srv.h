@@ -33,8 +33,9 @@ struct console_srv_config {
 /* Listens on cfg->port on every interface; cfg must stay valid. */
 bool console_srv_start(const struct console_srv_config *cfg, char *err, size_t errlen);
 
-/* Makes VM vm's shadow UART reachable (vm < CONSOLE_SRV_MAX_VMS). */
-bool console_srv_add_vm(unsigned vm, struct uart *u);
+/* Makes VM vm's shadow UART reachable (vm < CONSOLE_SRV_MAX_VMS). Every use
+ * of the UART is bracketed by net_port_vm_lock(lock)/unlock(lock). */
+bool console_srv_add_vm(unsigned vm, struct uart *u, void *lock);
 
 void console_srv_poll(void);
 

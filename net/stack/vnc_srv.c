@@ -34,6 +34,9 @@ struct vnc_vm {
     struct vga *vga;
     struct i8042 *kbd;
     uint32_t *fb;
+    void *lock;
+    void (*before_render)(void *arg);
+    void *arg;
     struct altcp_pcb *listener;
     unsigned w, h;                      /* picture size of the last render */
     bool rendered;                      /* fb holds a picture */
@@ -312,6 +315,9 @@ static void key_push(struct vnc_session *s, uint8_t code, bool extended, bool do
  * a whole event (at most 3 bytes in set 2: E0 F0 code). */
 static void keys_feed(struct vnc_vm *v)
 {
+    if (v->keyq_count == 0)
+        return;
+    net_port_vm_lock(v->lock);
     while (v->keyq_count > 0 && PS2KBD_QUEUE_SIZE - v->kbd->kbd.count > 4) {
         struct key_ev *k = &v->keyq[v->keyq_head];
         if (!i8042_key(v->kbd, k->code, k->extended, k->down))
@@ -319,6 +325,7 @@ static void keys_feed(struct vnc_vm *v)
         v->keyq_head = (v->keyq_head + 1) % VNC_KEYQ;
         v->keyq_count--;
     }
+    net_port_vm_unlock(v->lock);
 }
 
 static void on_keysym(struct vnc_session *s, uint32_t keysym, bool down)
@@ -426,7 +433,18 @@ static void check_password(struct vnc_session *s, const char *user, const char *
 
 /* -------------------------------------------------------------- updates */
 
+static void vm_render_locked(struct vnc_vm *v);
+
 static void vm_render(struct vnc_vm *v)
+{
+    net_port_vm_lock(v->lock);
+    if (v->before_render != NULL)
+        v->before_render(v->arg);
+    vm_render_locked(v);
+    net_port_vm_unlock(v->lock);
+}
+
+static void vm_render_locked(struct vnc_vm *v)
 {
     unsigned w, h;
     enum vga_kind kind;
@@ -955,8 +973,7 @@ bool vnc_srv_start(const struct vnc_srv_config *cfg, char *err, size_t errlen)
     return true;
 }
 
-bool vnc_srv_add_vm(unsigned vm, struct vga *vga, struct i8042 *kbd, uint32_t *fb,
-                    char *err, size_t errlen)
+bool vnc_srv_add_vm(unsigned vm, const struct vnc_srv_vm *dev, char *err, size_t errlen)
 {
     if (!started || vm >= VNC_SRV_MAX_VMS || vms[vm].used) {
         fmt_snprintf(err, errlen, "vnc: VM %u: not started, out of range or already served", vm);
@@ -988,9 +1005,12 @@ bool vnc_srv_add_vm(unsigned vm, struct vga *vga, struct i8042 *kbd, uint32_t *f
     struct vnc_vm *v = &vms[vm];
     memset(v, 0, sizeof(*v));
     v->used = true;
-    v->vga = vga;
-    v->kbd = kbd;
-    v->fb = fb;
+    v->vga = dev->vga;
+    v->kbd = dev->kbd;
+    v->fb = dev->fb;
+    v->lock = dev->lock;
+    v->before_render = dev->before_render;
+    v->arg = dev->arg;
     v->listener = ll;
     net_log("vnc: VM %u on port %u (VeNCrypt %s)", vm, port,
             policy_vm_has_password(config.policy, vm) ? "X509Plain, X509None" : "X509None");

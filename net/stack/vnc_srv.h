@@ -47,11 +47,20 @@ struct vnc_srv_config {
 
 bool vnc_srv_start(const struct vnc_srv_config *cfg, char *err, size_t errlen);
 
-/* Serves VM vm's shadow VGA and keyboard on base_port + vm. fb is the
- * render target, VGA_MAX_WIDTH x VGA_MAX_HEIGHT pixels, owned by the
- * caller; vnc_srv is the only caller of vga_render on this vga. */
-bool vnc_srv_add_vm(unsigned vm, struct vga *vga, struct i8042 *kbd, uint32_t *fb,
-                    char *err, size_t errlen);
+/* One user VM's devices as the service uses them. */
+struct vnc_srv_vm {
+    struct vga *vga;
+    struct i8042 *kbd;
+    uint32_t *fb;                       /* VGA_MAX_WIDTH x VGA_MAX_HEIGHT render target */
+    void *lock;                         /* net_port_vm_lock() around every device use */
+    void (*before_render)(void *arg);   /* with the lock held; may be NULL */
+    void *arg;
+};
+
+/* Serves VM vm's shadow VGA and keyboard on base_port + vm. *dev is
+ * copied; the devices and fb stay the caller's. vnc_srv is the only caller
+ * of vga_render on this vga. */
+bool vnc_srv_add_vm(unsigned vm, const struct vnc_srv_vm *dev, char *err, size_t errlen);
 
 /* The guest rang the bell: an RFB Bell to every viewer of the VM. */
 void vnc_srv_bell(unsigned vm);
