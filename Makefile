@@ -138,7 +138,7 @@ bench: deps $(ELF)
 # (which the cloud never sees) goes to build/run-user-vm-serial.log.
 # Ctrl-C stops Bochs.
 DEMO_APPEND := console=ttyS0,115200 quiet cryptomgr.notests=1 tsc=reliable no_timer_check \
-               vsbtest.expect_cpus=2 vsbtest.kvm=1 vsbtest.kvmrun=1 vsbtest.stay=1
+               vsbtest.expect_cpus=2 vsbtest.kvm=1 vsbtest.kvmshell=1 vsbtest.stay=1
 # The tenant's side of `make run`: TLS console on 127.0.0.1:7001 and VM 0's
 # screen over VNC on 127.0.0.1:5900, forwarded by Bochs' slirp to vsbypass's
 # own network stack (test certificates from tools/certs).

@@ -30,6 +30,7 @@ struct shadow_vm {
     uint8_t *serial_ring;
     uint8_t *vga_planes;
     uint64_t vga_window_pa;         /* 128 KiB of region pages backing 0xA0000 */
+    uint8_t *text_seen;             /* the text window as last imported (VGA_TEXT_SIZE) */
 };
 
 static struct shadow_vm vms[SHADOW_MAX_VMS];
@@ -40,15 +41,18 @@ static bool vm_setup(struct shadow_vm *vm, uint64_t key, unsigned id)
 {
     vm->serial_ring = kzalloc(SERIAL_RING);
     vm->vga_planes = kzalloc(SHADOW_PLANES_BYTES);
+    vm->text_seen = kzalloc(VGA_TEXT_SIZE);
     uint64_t win = palloc_alloc(&region_pages, SHADOW_VGA_SIZE / PAGE_SIZE, 1);
-    if (!vm->serial_ring || !vm->vga_planes || win == PALLOC_FAIL) {
+    if (!vm->serial_ring || !vm->vga_planes || !vm->text_seen || win == PALLOC_FAIL) {
         kfree(vm->serial_ring);
         kfree(vm->vga_planes);
+        kfree(vm->text_seen);
         if (win != PALLOC_FAIL)
             palloc_free(&region_pages, win, SHADOW_VGA_SIZE / PAGE_SIZE);
         return false;
     }
     memset((void *)(uintptr_t)win, 0, SHADOW_VGA_SIZE);
+    memset(vm->text_seen, 0xFF, VGA_TEXT_SIZE);    /* the first sync imports everything shown */
     vm->key = key;
     vm->id = id;
     vm->vga_window_pa = win;
@@ -211,9 +215,24 @@ struct uart *shadow_vm_uart(struct shadow_vm *vm) { return &vm->uart; }
 struct vga *shadow_vm_vga(struct shadow_vm *vm) { return &vm->vga; }
 struct i8042 *shadow_vm_kbd(struct shadow_vm *vm) { return &vm->kbd; }
 
+/* Only the visible part, and only 64-byte chunks that differ from what the
+ * last import saw: an unchanged screen costs one compare of ~4 KB. */
 void shadow_vm_vga_sync(struct shadow_vm *vm)
 {
-    if (vga_text_linear(&vm->vga))
-        vga_text_import(&vm->vga, (const uint8_t *)(uintptr_t)(vm->vga_window_pa + 0x18000),
-                        VGA_TEXT_SIZE);
+    if (!vga_text_linear(&vm->vga))
+        return;
+    const uint8_t *w = (const uint8_t *)(uintptr_t)(vm->vga_window_pa + 0x18000);
+    size_t off, len;
+    vga_text_visible(&vm->vga, &off, &len);
+    for (size_t done = 0; done < len; done += 64) {
+        size_t at = (off + done) % VGA_TEXT_SIZE & ~(size_t)63;
+        const uint64_t *a = (const uint64_t *)(w + at), *b = (const uint64_t *)(vm->text_seen + at);
+        bool same = true;
+        for (unsigned i = 0; i < 8 && same; i++)
+            same = a[i] == b[i];
+        if (same)
+            continue;
+        memcpy(vm->text_seen + at, w + at, 64);
+        vga_text_import_range(&vm->vga, vm->text_seen, at, 64);
+    }
 }

@@ -413,6 +413,33 @@ void vga_text_import(struct vga *v, const uint8_t *linear, size_t len)
         plane_store(v, i & 1, (uint32_t)(i & ~(size_t)1), linear[i]);
 }
 
+void vga_text_import_range(struct vga *v, const uint8_t *linear, size_t off, size_t len)
+{
+    if (off >= VGA_TEXT_SIZE)
+        return;
+    if (len > VGA_TEXT_SIZE - off)
+        len = VGA_TEXT_SIZE - off;
+    for (size_t i = off; i < off + len; i++)
+        plane_store(v, i & 1, (uint32_t)(i & ~(size_t)1), linear[i]);
+}
+
+void vga_text_visible(const struct vga *v, size_t *off, size_t *len)
+{
+    unsigned w, h;
+    enum vga_kind kind;
+    vga_mode_info(v, &w, &h, &kind);
+    unsigned start = (unsigned)v->crtc[VGA_CRTC_START_HI] << 8 | v->crtc[VGA_CRTC_START_LO];
+    unsigned cols = (unsigned)v->crtc[VGA_CRTC_H_DISPLAY_END] + 1;
+    unsigned cell_h = (v->crtc[VGA_CRTC_MAX_SCAN_LINE] & 0x1F) + 1;
+    unsigned rows = cell_h ? (h + cell_h - 1) / cell_h : 25;
+    if (v->crtc[VGA_CRTC_MAX_SCAN_LINE] & 0x80)
+        rows = (rows + 1) / 2;          /* scan doubling: h counted doubled rows */
+    *off = ((size_t)start * 2) % VGA_TEXT_SIZE;
+    *len = (size_t)cols * rows * 2;
+    if (*len > VGA_TEXT_SIZE)
+        *len = VGA_TEXT_SIZE;
+}
+
 void vga_text_export(const struct vga *v, uint8_t *linear, size_t len)
 {
     if (len > VGA_TEXT_SIZE)

@@ -92,6 +92,11 @@ bool vga_text_linear(const struct vga *v);
 /* Copies such a linear buffer (at most VGA_TEXT_SIZE bytes) into planes
  * 0/1, marking only changed bytes dirty; export is the reverse. */
 void vga_text_import(struct vga *v, const uint8_t *linear, size_t len);
+/* The same for bytes [off, off + len) of the buffer that starts at linear. */
+void vga_text_import_range(struct vga *v, const uint8_t *linear, size_t off, size_t len);
+/* Byte offset in the linear text buffer where the screen starts (CRTC start
+ * address, odd/even: two bytes per cell) and how many bytes it shows. */
+void vga_text_visible(const struct vga *v, size_t *off, size_t *len);
 void vga_text_export(const struct vga *v, uint8_t *linear, size_t len);
 
 /* Picture size and kind for the current registers (VNC DesktopSize). */

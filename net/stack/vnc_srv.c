@@ -19,6 +19,7 @@
 #define VNC_AUTH_TIMEOUT_DEFAULT_MS 30000
 #define VNC_COPY_MIN_ROWS 8             /* shorter scrolls are just re-encoded */
 #define VNC_MAX_RUNS    (VGA_MAX_HEIGHT / 2)
+#define VNC_RENDER_MIN_MS 20            /* a VM's screen is looked at no more often */
 
 #define KEYSYM_SHIFT_L  0xffe1
 #define KEYSYM_SHIFT_R  0xffe2
@@ -39,6 +40,7 @@ struct vnc_vm {
     void *arg;
     struct altcp_pcb *listener;
     unsigned w, h;                      /* picture size of the last render */
+    uint64_t last_render_ms;
     bool rendered;                      /* fb holds a picture */
     uint64_t hash[VGA_MAX_HEIGHT];      /* per fb row, of the current picture */
     struct key_ev keyq[VNC_KEYQ];
@@ -1038,8 +1040,10 @@ void vnc_srv_poll(void)
             if (s->phase == VP_TLS && s->viewing && s->vm == i && (s->want_update || s->plan.active))
                 wanted = true;
         }
-        if (wanted)
+        if (wanted && (now - v->last_render_ms >= VNC_RENDER_MIN_MS || !v->rendered)) {
+            v->last_render_ms = now;
             vm_render(v);
+        }
     }
     for (unsigned j = 0; j < VNC_SRV_MAX_SESSIONS; j++) {
         struct vnc_session *s = &sessions[j];

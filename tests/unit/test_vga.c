@@ -588,6 +588,44 @@ static void test_text_linear_import_export(void **state)
     assert_int_equal(linear[7], 0x02);
 }
 
+/* The visible range follows the CRTC (80x25 from the start address), and a
+ * ranged import changes only its bytes and marks only them dirty. */
+static void test_text_visible_and_ranged_import(void **state)
+{
+    (void)state;
+    size_t off, len;
+    vga_text_visible(&v, &off, &len);
+    assert_int_equal(off, 0);
+    assert_int_equal(len, 80 * 25 * 2);
+    crtc_w(VGA_CRTC_START_HI, 0x00);
+    crtc_w(VGA_CRTC_START_LO, 80);          /* scrolled by one row */
+    vga_text_visible(&v, &off, &len);
+    assert_int_equal(off, 160);
+    assert_int_equal(len, 80 * 25 * 2);
+    crtc_w(VGA_CRTC_START_HI, 0x3F);        /* wraps inside the 32 KiB window */
+    crtc_w(VGA_CRTC_START_LO, 0xFF);
+    vga_text_visible(&v, &off, &len);
+    assert_int_equal(off, (0x3FFFu * 2) % VGA_TEXT_SIZE);
+    crtc_w(VGA_CRTC_START_HI, 0);
+    crtc_w(VGA_CRTC_START_LO, 0);
+
+    static uint8_t linear[VGA_TEXT_SIZE];
+    static uint32_t full[VGA_MAX_WIDTH * VGA_MAX_HEIGHT];
+    struct vga_rect d;
+    vga_text_export(&v, linear, sizeof linear);
+    vga_render(&v, full, VGA_MAX_WIDTH, &d);         /* settle */
+    linear[2 * (80 * 2 + 5)] = 'Q';                   /* row 2, column 5 */
+    linear[2 * (80 * 20 + 1)] = 'R';                  /* row 20: outside the range */
+    vga_text_import_range(&v, linear, 2 * 80 * 2, 2 * 80);
+    assert_int_equal(vga_mem_read(&v, TEXT(2 * (80 * 2 + 5))), 'Q');
+    assert_int_not_equal(vga_mem_read(&v, TEXT(2 * (80 * 20 + 1))), 'R');
+    assert_true(vga_render(&v, full, VGA_MAX_WIDTH, &d));
+    assert_int_equal(d.y, 32);                        /* only row 2 redrawn */
+    assert_int_equal(d.h, 16);
+    vga_text_import_range(&v, linear, VGA_TEXT_SIZE - 2, 100);  /* clipped, no overrun */
+    vga_text_import_range(&v, linear, VGA_TEXT_SIZE, 10);       /* nothing */
+}
+
 /* -------------------------------------------------------------- renderer */
 
 static void hello_screen(void)
@@ -970,6 +1008,7 @@ int main(void)
         cmocka_unit_test_setup(test_chain4, setup),
         cmocka_unit_test_setup(test_memory_windows, setup),
         cmocka_unit_test_setup(test_text_linear_import_export, setup),
+        cmocka_unit_test_setup(test_text_visible_and_ranged_import, setup),
         cmocka_unit_test_setup(test_render_hello_default_font, setup),
         cmocka_unit_test_setup(test_render_hello_guest_font, setup),
         cmocka_unit_test_setup(test_render_character_map_select, setup),

@@ -5,6 +5,8 @@
  * and MMIO access KVM hands it ("kvmrun: io ...", "kvmrun: mmio ...") -
  * exactly what a cloud administrator's device model would see. Every outcome
  * is printed on a "kvmrun:" line so tests can assert on it.
+ * `--serve` keeps re-entering a guest that halts (it waits for interrupts:
+ * the demo shell, l2shell.S) instead of reporting and exiting.
  * Built statically by tools/mkcloud into the test initramfs.
  */
 #include <errno.h>
@@ -43,6 +45,7 @@ static void patch_secret(uint8_t *code, size_t len, int index)
 }
 
 static int run_vm(int kvm, const char *guest, int index, int nvms);
+static bool serve;      /* --serve: keep running the guest across HLTs */
 
 int main(int argc, char **argv)
 {
@@ -51,6 +54,8 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--vms") && i + 1 < argc)
             nvms = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--serve"))
+            serve = true;
         else
             guest = argv[i];
     }
@@ -107,7 +112,7 @@ static int run_vm(int kvm, const char *guest, int index, int nvms)
 
     char line[64];
     size_t n = 0;
-    for (int exits = 0; exits < 5000; exits++) {
+    for (long exits = 0; serve || exits < 5000; exits++) {
         if (ioctl(vcpu, KVM_RUN, 0) < 0)
             return fail("KVM_RUN");
         switch (run->exit_reason) {
@@ -129,6 +134,8 @@ static int run_vm(int kvm, const char *guest, int index, int nvms)
                    (unsigned long long)run->mmio.phys_addr, run->mmio.len, run->mmio.data[0]);
             break;
         case KVM_EXIT_HLT:
+            if (serve)
+                break;          /* waits for interrupts: run it again */
             line[n] = 0;
             printf("kvmrun: guest halted after writing: %s", n ? line : "(nothing)\n");
             return 0;
