@@ -214,6 +214,95 @@ static const char *opt_net_nic(const char *val, struct vsb_config *cfg, char *no
     return NULL;
 }
 
+/* A dotted-quad IPv4 address (host byte order). */
+static bool parse_ipv4(const char **p, uint32_t *out)
+{
+    uint32_t ip = 0;
+    for (int i = 0; i < 4; i++) {
+        uint64_t octet;
+        const char *start = *p;
+        if (!parse_u64(p, &octet) || *p == start || octet > 255)
+            return false;
+        ip = ip << 8 | (uint32_t)octet;
+        if (i < 3) {
+            if (**p != '.')
+                return false;
+            (*p)++;
+        }
+    }
+    *out = ip;
+    return true;
+}
+
+static const char *opt_net_ip(const char *val, struct vsb_config *cfg, char *note, size_t notelen)
+{
+    (void)note, (void)notelen;
+    if (!strcmp(val, "dhcp")) {
+        cfg->net_ip = 0;
+        cfg->net_prefix = 0;
+        cfg->net_gw = 0;
+        return NULL;
+    }
+    const char *p = val;
+    uint32_t ip, gw = 0;
+    uint64_t prefix;
+    if (!parse_ipv4(&p, &ip) || *p != '/')
+        return "expected dhcp or ADDRESS/PREFIX[,GATEWAY], e.g. 10.0.2.15/24,10.0.2.2";
+    p++;
+    if (!parse_u64(&p, &prefix) || prefix < 1 || prefix > 30)
+        return "prefix length must be 1..30";
+    if (*p == ',') {
+        p++;
+        if (!parse_ipv4(&p, &gw))
+            return "gateway is not an IPv4 address";
+    }
+    if (*p)
+        return "unexpected text after the address";
+    uint32_t mask = ~0u << (32 - prefix);
+    if (ip == 0 || (ip >> 24) == 127 || (ip >> 28) >= 14 || (ip & ~mask) == 0 ||
+        (ip & ~mask) == ~mask)
+        return "not a usable host address (network, broadcast, loopback or multicast)";
+    if (gw != 0 && (gw & mask) != (ip & mask))
+        return "gateway is not in the address's subnet";
+    cfg->net_ip = ip;
+    cfg->net_prefix = (uint8_t)prefix;
+    cfg->net_gw = gw;
+    return NULL;
+}
+
+static const char *port_value(const char *val, bool zero_ok, uint16_t *out)
+{
+    uint64_t v;
+    const char *p = val;
+    if (!parse_u64(&p, &v) || *p || p == val)
+        return "not a number";
+    if ((v == 0 && !zero_ok) || v > 65535)
+        return zero_ok ? "out of range 0..65535" : "out of range 1..65535";
+    *out = (uint16_t)v;
+    return NULL;
+}
+
+static const char *opt_console_port(const char *val, struct vsb_config *cfg, char *note, size_t notelen)
+{
+    (void)note, (void)notelen;
+    return port_value(val, false, &cfg->console_port);
+}
+
+static const char *opt_vnc_port(const char *val, struct vsb_config *cfg, char *note, size_t notelen)
+{
+    (void)note, (void)notelen;
+    uint16_t v;
+    const char *why = port_value(val, true, &v);
+    if (why)
+        return why;
+    if (v != 0 && (unsigned)v + 63 > 65535)
+        return "base too high: VM n listens on base + n (n up to 63)";
+    if (v != 0 && v <= cfg->console_port && cfg->console_port <= (unsigned)v + 63)
+        return "overlaps the console port";
+    cfg->vnc_port = v;
+    return NULL;
+}
+
 static const char *opt_selftest(const char *val, struct vsb_config *cfg, char *note, size_t notelen)
 {
     (void)note, (void)notelen;
@@ -244,6 +333,9 @@ static const struct cmdline_opt options[] = {
     { "selftest", "NAME", "none", "after boot, run a self-test: 'exception' raises #UD to show the fault report", opt_selftest, false },
     { "trace_exits", "N", "0", "diagnostics: log the first N cloud-VM exits on each CPU", opt_trace_exits, false },
     { "net_nic", "BB:DD.F", "auto", "management NIC's PCI address (hex); auto = the first Intel 82540EM/82545EM", opt_net_nic, false },
+    { "net_ip", "dhcp|A.B.C.D/N[,GW]", "dhcp", "management address: DHCP, or static address/prefix and an optional gateway", opt_net_ip, false },
+    { "console_port", "N", "7001", "TCP port of the tenant console (TLS)", opt_console_port, false },
+    { "vnc_port", "N", "5900", "VNC over TLS: user VM n on port N + n; 0 = no VNC", opt_vnc_port, false },
     { "help", "", "", "print this option list at boot", opt_help, true },
 };
 
@@ -260,6 +352,11 @@ void cmdline_defaults(struct vsb_config *cfg)
     cfg->passthrough = true;
     cfg->serial_mirror = -1;
     cfg->net_nic = -1;
+    cfg->net_ip = 0;
+    cfg->net_prefix = 0;
+    cfg->net_gw = 0;
+    cfg->console_port = 7001;
+    cfg->vnc_port = 5900;
 }
 
 static void reportf(cmdline_report report, void *ctx, const char *fmt, ...)

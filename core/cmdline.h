@@ -18,6 +18,11 @@ struct vsb_config {
     int serial_mirror;          /* serial_mirror=: user VM whose serial goes to COM2, -1 off */
     int boot_drive;             /* boot=: -1 BIOS boot order (INT 19h), else 0x80 + N */
     int32_t net_nic;            /* net_nic=: PCI bus << 8 | dev << 3 | fn, -1 = auto */
+    uint32_t net_ip;            /* net_ip=: static IPv4 address (host order), 0 = DHCP */
+    uint8_t net_prefix;         /* ... its prefix length */
+    uint32_t net_gw;            /* ... gateway, 0 = none */
+    uint16_t console_port;      /* console_port=: the TLS console's TCP port */
+    uint16_t vnc_port;          /* vnc_port=: VM n's VNC port is this + n; 0 = no VNC */
 };
 
 /* The configuration this boot runs with (core/main.c). */

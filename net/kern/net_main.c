@@ -9,6 +9,7 @@
  * tls-ca (the tenant CA, PEM) and policy (net/policy.h). Without all four
  * the services stay off and the log says which is missing. */
 #include "core/bootinfo.h"
+#include "core/cmdline.h"
 #include "core/init.h"
 #include "core/layout.h"
 #include "core/libc.h"
@@ -104,12 +105,13 @@ static void net_init(void)
     kprintf("net: server chain %u certificate(s), %s key, %u tenant CA(s), %u tenant rule(s)\n",
             (unsigned)tls.chain_len, tls.key_type == BR_KEYTYPE_EC ? "EC" : "RSA",
             (unsigned)tls.ta_count, policy.ntenants);
+    const struct vsb_config *bc = boot_config();
     lwip_init();
-    if (!net_kern_netif_start(why, sizeof(why))) {
+    if (!net_kern_netif_start(bc->net_ip, bc->net_prefix, bc->net_gw, why, sizeof(why))) {
         kprintf("net: %s: services off\n", why);
         return;
     }
-    console_cfg.port = CONSOLE_SRV_DEFAULT_PORT;
+    console_cfg.port = bc->console_port;
     console_cfg.idle_timeout_ms = 600 * 1000;
     console_cfg.policy = &policy;
     console_cfg.tls = &tls;
@@ -117,17 +119,25 @@ static void net_init(void)
         kprintf("net: console: %s\n", why);
         return;
     }
-    vnc_cfg.base_port = VNC_SRV_DEFAULT_PORT;
+    vnc_cfg.base_port = bc->vnc_port;
     vnc_cfg.idle_timeout_ms = 600 * 1000;
     vnc_cfg.policy = &policy;
     vnc_cfg.tls = &tls;
-    vnc_on = vnc_srv_start(&vnc_cfg, why, sizeof(why));
-    if (!vnc_on)
-        kprintf("net: vnc: %s\n", why);
+    if (bc->vnc_port == 0) {
+        kprintf("net: vnc_port=0: no VNC\n");
+    } else if (bc->vnc_port <= bc->console_port && bc->console_port < bc->vnc_port + VNC_SRV_MAX_VMS) {
+        kprintf("net: vnc_port=%u overlaps console_port=%u: no VNC\n", bc->vnc_port,
+                bc->console_port);
+    } else {
+        vnc_on = vnc_srv_start(&vnc_cfg, why, sizeof(why));
+        if (!vnc_on)
+            kprintf("net: vnc: %s\n", why);
+    }
     running = true;
     core_poll_enable();
-    kprintf("net: DHCP started; console on TLS port %u, VNC from port %u once user VMs appear\n",
-            CONSOLE_SRV_DEFAULT_PORT, VNC_SRV_DEFAULT_PORT);
+    kprintf("net: %s; console on TLS port %u, VNC %s%u once user VMs appear\n",
+            bc->net_ip ? "static address" : "DHCP started", bc->console_port,
+            vnc_on ? "from port " : "off, port ", vnc_on ? bc->vnc_port : 0);
 }
 CORE_INIT(net_init, 50);
 

@@ -62,19 +62,30 @@ static err_t nif_init(struct netif *n)
     return ERR_OK;
 }
 
-bool net_kern_netif_start(char *why, size_t whylen)
+bool net_kern_netif_start(uint32_t ip, unsigned prefix, uint32_t gw, char *why, size_t whylen)
 {
-    if (netif_add(&nif, IP4_ADDR_ANY4, IP4_ADDR_ANY4, IP4_ADDR_ANY4, NULL, nif_init,
-                  ethernet_input) == NULL) {
+    ip4_addr_t a, m, g;
+    ip4_addr_set_u32(&a, lwip_htonl(ip));
+    ip4_addr_set_u32(&m, ip ? lwip_htonl(~0u << (32 - prefix)) : 0);
+    ip4_addr_set_u32(&g, lwip_htonl(gw));
+    if (netif_add(&nif, &a, &m, &g, NULL, nif_init, ethernet_input) == NULL) {
         fmt_snprintf(why, whylen, "netif_add failed");
         return false;
     }
-    netif_set_status_callback(&nif, status_changed);
+    if (ip == 0)
+        netif_set_status_callback(&nif, status_changed);
     netif_set_link_callback(&nif, link_changed);
     netif_set_default(&nif);
     netif_set_up(&nif);
     if (nic_link_up())
         netif_set_link_up(&nif);
+    if (ip != 0) {
+        char as[16], gs[16];
+        ip4addr_ntoa_r(&a, as, sizeof(as));
+        ip4addr_ntoa_r(&g, gs, sizeof(gs));
+        net_log("static address %s/%u, gateway %s (net_ip=)", as, prefix, gw ? gs : "none");
+        return true;
+    }
     err_t e = dhcp_start(&nif);
     if (e != ERR_OK) {
         fmt_snprintf(why, whylen, "dhcp_start failed (%d)", (int)e);

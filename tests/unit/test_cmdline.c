@@ -333,6 +333,51 @@ static void test_passthrough_and_mirror(void **state)
     assert_false(cfg.nested);
 }
 
+static void test_net_ip_and_ports(void **state)
+{
+    (void)state;
+    struct vsb_config cfg;
+    struct msgs m;
+    assert_int_equal(parse("", &cfg, &m), 0);
+    assert_int_equal(cfg.net_ip, 0);
+    assert_int_equal(cfg.console_port, 7001);
+    assert_int_equal(cfg.vnc_port, 5900);
+    assert_int_equal(parse("net_ip=10.0.2.15/24,10.0.2.2", &cfg, &m), 0);
+    assert_int_equal(cfg.net_ip, 0x0A00020F);
+    assert_int_equal(cfg.net_prefix, 24);
+    assert_int_equal(cfg.net_gw, 0x0A000202);
+    assert_int_equal(parse("net_ip=192.168.1.9/16", &cfg, &m), 0);
+    assert_int_equal(cfg.net_ip, 0xC0A80109);
+    assert_int_equal(cfg.net_gw, 0);
+    assert_int_equal(parse("net_ip=10.0.2.15/24 net_ip=dhcp", &cfg, &m), 0);
+    assert_int_equal(cfg.net_ip, 0);
+    static const char *const bad[] = {
+        "10.0.2.15", "10.0.2/24", "10.0.2.256/24", "10.0.2.15/0", "10.0.2.15/31",
+        "10.0.2.15/24,10.0.3.2", "10.0.2.0/24", "10.0.2.255/24", "127.0.0.1/8",
+        "224.0.0.1/4", "10.0.2.15/24,", "10.0.2.15/24x", "x", "",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char line[80];
+        snprintf(line, sizeof(line), "net_ip=%s", bad[i]);
+        assert_int_equal(parse(line, &cfg, &m), 1);
+        assert_int_equal(cfg.net_ip, 0);            /* the default: DHCP */
+    }
+    expect_contains(m.text[0], "using default dhcp");
+    assert_int_equal(parse("console_port=8443 vnc_port=15900", &cfg, &m), 0);
+    assert_int_equal(cfg.console_port, 8443);
+    assert_int_equal(cfg.vnc_port, 15900);
+    assert_int_equal(parse("vnc_port=0", &cfg, &m), 0);
+    assert_int_equal(cfg.vnc_port, 0);
+    assert_int_equal(parse("console_port=0", &cfg, &m), 1);
+    assert_int_equal(cfg.console_port, 7001);
+    assert_int_equal(parse("console_port=70000", &cfg, &m), 1);
+    assert_int_equal(parse("vnc_port=65500", &cfg, &m), 1);
+    assert_int_equal(cfg.vnc_port, 5900);
+    assert_int_equal(parse("vnc_port=6990", &cfg, &m), 1);     /* 6990..7053 holds 7001 */
+    expect_contains(m.text[0], "overlaps the console port");
+    assert_int_equal(cfg.vnc_port, 5900);
+}
+
 static void test_net_nic(void **state)
 {
     (void)state;
@@ -365,7 +410,7 @@ static void test_help_table(void **state)
     (void)state;
     struct msgs m = { .n = 0 };
     cmdline_help(capture, &m);
-    assert_int_equal(m.n, 12);
+    assert_int_equal(m.n, 15);
     expect_contains(m.text[0], "options");
     assert_string_equal(m.text[1], "  mem=SIZE       hypervisor region size, 32M..2048M, carved from the "
                                    "top of RAM below 4 GiB [default 128M]");
@@ -377,7 +422,10 @@ static void test_help_table(void **state)
     expect_contains(m.text[7], "[default all]");
     expect_contains(m.text[9], "trace_exits=N");
     expect_contains(m.text[10], "net_nic=BB:DD.F");
-    assert_string_equal(m.text[11], "  help           print this option list at boot");
+    expect_contains(m.text[11], "net_ip=dhcp|A.B.C.D/N[,GW]");
+    expect_contains(m.text[12], "console_port=N");
+    expect_contains(m.text[13], "vnc_port=N");
+    assert_string_equal(m.text[14], "  help           print this option list at boot");
 }
 
 int main(void)
@@ -401,6 +449,7 @@ int main(void)
         cmocka_unit_test(test_boot_device),
         cmocka_unit_test(test_passthrough_and_mirror),
         cmocka_unit_test(test_net_nic),
+        cmocka_unit_test(test_net_ip_and_ports),
         cmocka_unit_test(test_help_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
