@@ -188,3 +188,40 @@ const char *acpi_parse_madt(phys_map_fn map, const uint8_t rsdp[36], struct acpi
         return "the MADT lists no usable CPU";
     return NULL;
 }
+
+const char *acpi_parse_mcfg(phys_map_fn map, const uint8_t rsdp[36], struct acpi_mcfg_info *out)
+{
+    const char *err = NULL;
+    memset(out, 0, sizeof(*out));
+    const struct acpi_sdt_header *t = find_table(map, rsdp, "MCFG", &err);
+    if (!t)
+        return err;
+    /* After the header: 8 reserved bytes, then 16-byte allocation entries. */
+    if (t->length < sizeof(*t) + 8)
+        return "the MCFG is shorter than its fixed part";
+    const uint8_t *e = (const uint8_t *)(t + 1) + 8;
+    unsigned n = (t->length - sizeof(*t) - 8) / 16;
+    for (unsigned i = 0; i < n && out->n < ACPI_MAX_ECAM; i++, e += 16) {
+        struct acpi_ecam x;
+        memcpy(&x.base, e, 8);
+        memcpy(&x.segment, e + 8, 2);
+        x.start_bus = e[10];
+        x.end_bus = e[11];
+        if (x.base == 0 || x.end_bus < x.start_bus || (x.base & 0xFFFFF))
+            continue;                       /* unusable entry: ignored */
+        out->ecam[out->n++] = x;
+    }
+    return NULL;
+}
+
+uint64_t acpi_ecam_page(const struct acpi_mcfg_info *m, uint32_t bdf)
+{
+    unsigned bus = (bdf >> 8) & 0xFF;
+    for (unsigned i = 0; i < m->n; i++) {
+        const struct acpi_ecam *x = &m->ecam[i];
+        if (x->segment == 0 && bus >= x->start_bus && bus <= x->end_bus)
+            return x->base + ((uint64_t)(bus - x->start_bus) << 20) +
+                   ((uint64_t)(bdf & 0xFF) << 12);
+    }
+    return 0;
+}

@@ -14,6 +14,7 @@ bool devhide_add(uint32_t bdf, const struct devhide_range *ranges, unsigned n)
     struct devhide_device *d = &devices[ndevices++];
     d->bdf = bdf;
     d->nranges = n;
+    d->ecam = 0;
     for (unsigned i = 0; i < n; i++)
         d->ranges[i] = ranges[i];
     return true;
@@ -32,11 +33,30 @@ bool devhide_bdf(uint32_t bdf)
 
 bool devhide_overlaps(uint64_t base, uint64_t len, bool io)
 {
-    for (unsigned i = 0; i < ndevices; i++)
+    for (unsigned i = 0; i < ndevices; i++) {
+        uint64_t e = devices[i].ecam;
+        if (!io && e && base < e + 4096 && e < base + len)
+            return true;
         for (unsigned r = 0; r < devices[i].nranges; r++) {
             const struct devhide_range *x = &devices[i].ranges[r];
             if (x->io == io && x->size && base < x->base + x->size && x->base < base + len)
                 return true;
         }
+    }
     return false;
+}
+
+void devhide_set_ecam(uint32_t bdf, uint64_t page)
+{
+    for (unsigned i = 0; i < ndevices; i++)
+        if (devices[i].bdf == bdf)
+            devices[i].ecam = page & ~0xFFFULL;
+}
+
+const struct devhide_device *devhide_ecam_at(uint64_t pa)
+{
+    for (unsigned i = 0; i < ndevices; i++)
+        if (devices[i].ecam && (pa & ~0xFFFULL) == devices[i].ecam)
+            return &devices[i];
+    return 0;
 }

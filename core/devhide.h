@@ -21,6 +21,7 @@ struct devhide_device {
     uint32_t bdf;           /* bus << 8 | device << 3 | function */
     unsigned nranges;
     struct devhide_range ranges[DEVHIDE_RANGES_MAX];
+    uint64_t ecam;          /* its 4 KiB MMCONFIG (ECAM) page, 0 if none */
 };
 
 /* Returns false (and logs) when the table is full. */
@@ -28,7 +29,12 @@ bool devhide_add(uint32_t bdf, const struct devhide_range *ranges, unsigned n);
 unsigned devhide_count(void);
 const struct devhide_device *devhide_get(unsigned i);
 bool devhide_bdf(uint32_t bdf);
-/* Whether [base, base + len) overlaps a hidden range of that kind. */
+/* Whether [base, base + len) overlaps a hidden range of that kind (memory:
+ * BARs and the ECAM page). */
 bool devhide_overlaps(uint64_t base, uint64_t len, bool io);
+/* Records a hidden device's ECAM page (from the ACPI MCFG). */
+void devhide_set_ecam(uint32_t bdf, uint64_t page);
+/* The hidden device whose ECAM page holds physical address pa, or NULL. */
+const struct devhide_device *devhide_ecam_at(uint64_t pa);
 
 #endif

@@ -1,4 +1,4 @@
-/* A deliberately small x86 decoder: only the store forms that MMIO needs. */
+/* A deliberately small x86 decoder: only the MOV forms that MMIO needs. */
 #include "vmx/decode.h"
 #include <stdbool.h>
 
@@ -116,4 +116,67 @@ int decode_mmio_store(const uint8_t *code, size_t n, unsigned bits, const uint64
     out->size = size;
     out->len = (unsigned)c.pos;
     return 0;
+}
+
+int decode_mmio_load(const uint8_t *code, size_t n, unsigned bits, struct mmio_load *out)
+{
+    struct cursor c = { code, n, 0 };
+    bool opsize = false, addrsize = false;
+    uint8_t rex = 0, b;
+    if (bits != 16 && bits != 32 && bits != 64)
+        return -1;
+    for (;;) {
+        if (!take(&c, &b))
+            return -1;
+        if (b == 0x66) opsize = true;
+        else if (b == 0x67) addrsize = true;
+        else if (b == 0x26 || b == 0x2E || b == 0x36 || b == 0x3E || b == 0x64 || b == 0x65) continue;
+        else break;
+    }
+    if (bits == 64 && (b & 0xF0) == 0x40) {
+        rex = b;
+        if (!take(&c, &b))
+            return -1;
+    }
+    unsigned opnd = bits == 64 ? ((rex & 8) ? 8 : opsize ? 2 : 4)
+                  : bits == 32 ? (opsize ? 2 : 4) : (opsize ? 4 : 2);
+    unsigned addr_bits = bits == 64 ? (addrsize ? 32 : 64)
+                       : bits == 32 ? (addrsize ? 16 : 32) : (addrsize ? 32 : 16);
+    uint8_t modrm;
+    unsigned size, dest;
+    if (b == 0x8A) {
+        size = dest = 1;
+    } else if (b == 0x8B) {
+        size = dest = opnd;
+    } else if (b == 0x0F) {
+        uint8_t b2;
+        if (!take(&c, &b2) || (b2 != 0xB6 && b2 != 0xB7))
+            return -1;
+        size = b2 == 0xB6 ? 1 : 2;
+        dest = opnd;
+    } else {
+        return -1;
+    }
+    if (!take(&c, &modrm) || !skip_modrm_mem(&c, modrm, addr_bits))
+        return -1;
+    unsigned reg = ((modrm >> 3) & 7) | ((rex & 4) ? 8 : 0);
+    out->high_byte = dest == 1 && !rex && reg >= 4 && reg < 8;
+    out->reg = out->high_byte ? reg - 4 : reg;
+    out->size = size;
+    out->dest_size = dest;
+    out->len = (unsigned)c.pos;
+    return 0;
+}
+
+uint64_t mmio_load_apply(const struct mmio_load *ld, uint64_t old, uint64_t value)
+{
+    value = mask(value, ld->size);                  /* movzx: zero-extended */
+    if (ld->high_byte)
+        return (old & ~0xFF00ULL) | (value & 0xFF) << 8;
+    switch (ld->dest_size) {
+    case 1: return (old & ~0xFFULL) | value;
+    case 2: return (old & ~0xFFFFULL) | value;
+    case 4: return value & 0xFFFFFFFFULL;           /* writes to 32-bit registers clear 63:32 */
+    default: return value;
+    }
 }

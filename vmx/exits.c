@@ -14,6 +14,8 @@
 #include "core/smp.h"
 #include "core/time.h"
 #include "vmx/cloud.h"
+#include "vmx/decode.h"
+#include "vmx/guest.h"
 #include "vmx/lapic.h"
 #include "vmx/nested_exits.h"
 #include "vmx/vmx_hw.h"
@@ -335,6 +337,44 @@ static void h_exception_nmi(struct vcpu *v)
     cloud_stop(v, "unexpected exception exit (the exception bitmap is empty)");
 }
 
+/* The cloud reached a hidden device's configuration space through
+ * MMCONFIG (ECAM): as through ports 0xCF8/0xCFC, the device is absent.
+ * Reads give all ones (a missing function's vendor ID 0xFFFF), writes are
+ * dropped; the first access per device is logged. */
+static bool ecam_emulate(struct vcpu *v, uint64_t q, const struct devhide_device *d)
+{
+    static uint32_t logged[DEVHIDE_MAX];
+    static unsigned nlogged;
+    uint8_t code[15];
+    size_t got = guest_fetch_code(code, sizeof(code));
+    unsigned bits = guest_code_bits(), len;
+    if (q & 2) {
+        uint64_t regs[16];
+        for (unsigned r = 0; r < 16; r++)
+            regs[r] = vcpu_reg_read(v, r);
+        struct mmio_store st;
+        if (decode_mmio_store(code, got, bits, regs, &st))
+            return false;
+        len = st.len;
+    } else {
+        struct mmio_load ld;
+        if (decode_mmio_load(code, got, bits, &ld))
+            return false;
+        vcpu_reg_write(v, ld.reg, mmio_load_apply(&ld, vcpu_reg_read(v, ld.reg), ~0ULL));
+        len = ld.len;
+    }
+    vmcs_write(VMCS_GUEST_RIP, vmcs_read(VMCS_GUEST_RIP) + len);
+    bool seen = false;
+    for (unsigned i = 0; i < nlogged; i++)
+        seen |= logged[i] == d->bdf;
+    if (!seen && nlogged < DEVHIDE_MAX) {
+        logged[nlogged++] = d->bdf;
+        kprintf("cloud: cpu%u: MMCONFIG %s of hidden device %02x:%02x.%x: it reads as absent\n",
+                v->cpu, (q & 2) ? "write" : "read", d->bdf >> 8, (d->bdf >> 3) & 31, d->bdf & 7);
+    }
+    return true;
+}
+
 static void h_ept_violation(struct vcpu *v)
 {
     uint64_t q = vmcs_read(VMCS_EXIT_QUALIFICATION);
@@ -342,6 +382,12 @@ static void h_ept_violation(struct vcpu *v)
     if ((q & 2) && (gpa & ~0xFFFULL) == lapic_guest_page()) {
         if (!lapic_emulate_write(v, gpa))
             cloud_stop(v, "a store to the local APIC that vsbypass cannot decode");
+        return;
+    }
+    const struct devhide_device *hidden = devhide_ecam_at(gpa);
+    if (hidden) {
+        if (!ecam_emulate(v, q, hidden))
+            cloud_stop(v, "an MMCONFIG access to a hidden device that vsbypass cannot decode");
         return;
     }
     kprintf("cloud: EPT violation at guest-physical 0x%llx (qualification 0x%llx)\n",

@@ -147,6 +147,61 @@ static void put_rsdt_system(const struct madt *m, uint8_t rsdp[36])
     make_rsdp(rsdp, 0, RSDT_PA, 0);
 }
 
+/* ------------------------------------------------------------ MCFG */
+
+#define MCFG_PA 0x104000
+
+static void test_mcfg_ecam_pages(void **state)
+{
+    (void)state;
+    uint8_t body[8 + 3 * 16] = { 0 };
+    put64(body + 8, 0xE0000000);            /* segment 0, buses 0-63 */
+    body[8 + 10] = 0;
+    body[8 + 11] = 63;
+    put64(body + 24, 0xF0000000);           /* segment 0, buses 64-127 */
+    body[24 + 10] = 64;
+    body[24 + 11] = 127;
+    put64(body + 40, 0xE0000123);           /* misaligned: ignored */
+    body[40 + 11] = 255;
+    put_table(MCFG_PA, "MCFG", body, sizeof body);
+    const uint32_t tables[] = { MCFG_PA };
+    put_rsdt(tables, 1);
+    uint8_t rsdp[36];
+    make_rsdp(rsdp, 0, RSDT_PA, 0);
+    struct acpi_mcfg_info m;
+    assert_null(acpi_parse_mcfg(fake_map, rsdp, &m));
+    assert_int_equal(m.n, 2);
+    assert_int_equal(acpi_ecam_page(&m, 0x00 << 8 | 2 << 3 | 0), 0xE0010000);   /* 00:02.0 */
+    assert_int_equal(acpi_ecam_page(&m, 0x01 << 8 | 31 << 3 | 7), 0xE01FF000); /* 01:1f.7 */
+    assert_int_equal(acpi_ecam_page(&m, 0x41 << 8 | 0 << 3 | 1), 0xF0101000);  /* bus 65 */
+    assert_int_equal(acpi_ecam_page(&m, 0x80 << 8), 0);                           /* no window */
+}
+
+static void test_mcfg_absent_or_bad(void **state)
+{
+    (void)state;
+    static const uint8_t facp_body[8];
+    put_table(FACP_PA, "FACP", facp_body, sizeof facp_body);
+    const uint32_t tables[] = { FACP_PA };
+    put_rsdt(tables, 1);
+    uint8_t rsdp[36];
+    make_rsdp(rsdp, 0, RSDT_PA, 0);
+    struct acpi_mcfg_info m;
+    assert_non_null(acpi_parse_mcfg(fake_map, rsdp, &m));
+    assert_int_equal(m.n, 0);
+    assert_int_equal(acpi_ecam_page(&m, 0x10), 0);
+    uint8_t body[8 + 16] = { 0 };
+    put64(body + 8, 0xE0000000);
+    body[8 + 11] = 255;
+    put_table(MCFG_PA, "MCFG", body, sizeof body);
+    mem[MCFG_PA + 9]++;                       /* bad checksum */
+    const uint32_t t2[] = { MCFG_PA };
+    put_rsdt(t2, 1);
+    make_rsdp(rsdp, 0, RSDT_PA, 0);
+    assert_non_null(acpi_parse_mcfg(fake_map, rsdp, &m));
+    assert_int_equal(m.n, 0);
+}
+
 /* ------------------------------------------------------------ RSDP */
 
 static void test_find_rsdp_by_scanning_bios_area(void **state)
@@ -450,6 +505,8 @@ int main(void)
         T(test_find_rsdp_in_ebda_first),
         T(test_find_rsdp_hint),
         T(test_madt_rsdt_cpus_ioapics),
+        T(test_mcfg_ecam_pages),
+        T(test_mcfg_absent_or_bad),
         T(test_madt_xsdt_and_lapic_override),
         T(test_madt_bad_checksum),
         T(test_madt_missing),

@@ -354,6 +354,61 @@ static void test_byte_registers(void **state)
 }
 
 /* Every 32/64-bit register, selected by ModRM.reg and REX.R. */
+/* Loads (MMIO reads): the forms Linux's readb/readw/readl/readq compile to. */
+static int load(unsigned bits, const uint8_t *code, size_t n, struct mmio_load *ld)
+{
+    return decode_mmio_load(code, n, bits, ld);
+}
+
+static void test_loads(void **state)
+{
+    (void)state;
+    struct mmio_load ld;
+    static const uint8_t readl[] = { 0x8B, 0x00 };                 /* mov (%rax),%eax */
+    assert_int_equal(load(64, readl, sizeof readl, &ld), 0);
+    assert_int_equal(ld.len, 2);
+    assert_int_equal(ld.size, 4);
+    assert_int_equal(ld.reg, 0);
+    assert_int_equal(mmio_load_apply(&ld, 0x1122334455667788ULL, 0xFFFFFFFF), 0xFFFFFFFFULL);
+    static const uint8_t readq[] = { 0x48, 0x8B, 0x47, 0x10 };      /* mov 0x10(%rdi),%rax */
+    assert_int_equal(load(64, readq, sizeof readq, &ld), 0);
+    assert_int_equal(ld.len, 4);
+    assert_int_equal(ld.size, 8);
+    assert_int_equal(mmio_load_apply(&ld, 0, ~0ULL), ~0ULL);
+    static const uint8_t readw[] = { 0x0F, 0xB7, 0x06 };            /* movzwl (%rsi),%eax */
+    assert_int_equal(load(64, readw, sizeof readw, &ld), 0);
+    assert_int_equal(ld.len, 3);
+    assert_int_equal(ld.size, 2);
+    assert_int_equal(ld.dest_size, 4);
+    assert_int_equal(mmio_load_apply(&ld, ~0ULL, 0xFFFFFFFF), 0xFFFFULL);
+    static const uint8_t readb[] = { 0x44, 0x8A, 0x41, 0x03 };      /* mov 0x3(%rcx),%r8b */
+    assert_int_equal(load(64, readb, sizeof readb, &ld), 0);
+    assert_int_equal(ld.reg, 8);
+    assert_false(ld.high_byte);
+    assert_int_equal(mmio_load_apply(&ld, 0x1234, 0xFF), 0x12FFULL);
+    static const uint8_t ah[] = { 0x8A, 0x20 };                     /* mov (%eax),%ah (no REX) */
+    assert_int_equal(load(32, ah, sizeof ah, &ld), 0);
+    assert_true(ld.high_byte);
+    assert_int_equal(ld.reg, 0);
+    assert_int_equal(mmio_load_apply(&ld, 0xABCD, 0x5A), 0x5ACDULL);
+    static const uint8_t w16[] = { 0x66, 0x8B, 0x18 };              /* mov (%eax),%bx */
+    assert_int_equal(load(32, w16, sizeof w16, &ld), 0);
+    assert_int_equal(ld.reg, 3);
+    assert_int_equal(mmio_load_apply(&ld, 0x11112222ULL, 0xFFFF), 0x1111FFFFULL);
+    static const uint8_t sib[] = { 0x8B, 0x84, 0x8B, 0x00, 0x10, 0x00, 0x00 };  /* disp32(%rbx,%rcx,4) */
+    assert_int_equal(load(64, sib, sizeof sib, &ld), 0);
+    assert_int_equal(ld.len, 7);
+    static const uint8_t reg_form[] = { 0x8B, 0xC1 };               /* mov %ecx,%eax: no memory */
+    assert_int_equal(load(64, reg_form, sizeof reg_form, &ld), -1);
+    static const uint8_t store[] = { 0x89, 0x00 };
+    assert_int_equal(load(64, store, sizeof store, &ld), -1);
+    static const uint8_t movsx[] = { 0x0F, 0xBE, 0x00 };
+    assert_int_equal(load(64, movsx, sizeof movsx, &ld), -1);
+    static const uint8_t cut[] = { 0x8B, 0x80, 0x00 };             /* disp32 cut short */
+    assert_int_equal(load(64, cut, sizeof cut, &ld), -1);
+    assert_int_equal(load(8, readl, sizeof readl, &ld), -1);
+}
+
 static void test_all_registers(void **state)
 {
     (void)state;
@@ -382,6 +437,7 @@ int main(void)
         cmocka_unit_test(test_bad_code_size),
         cmocka_unit_test(test_byte_registers),
         cmocka_unit_test(test_all_registers),
+        cmocka_unit_test(test_loads),
     };
     return cmocka_run_group_tests(tests, setup_regs, NULL);
 }
