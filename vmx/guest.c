@@ -71,14 +71,31 @@ static int linear_io(uint64_t lin, void *buf, size_t n, bool write)
 int guest_read_linear(uint64_t lin, void *buf, size_t n) { return linear_io(lin, buf, n, false); }
 int guest_write_linear(uint64_t lin, const void *buf, size_t n) { return linear_io(lin, (void *)(uintptr_t)buf, n, true); }
 
-static int read_entry(uint64_t gpa, unsigned size, uint64_t *e)
+struct walk_ctx {
+    guest_phys_reader rd;
+    void *ctx;
+};
+
+static int read_entry(const struct walk_ctx *w, uint64_t gpa, unsigned size, uint64_t *e)
 {
     *e = 0;
-    return guest_read_phys(gpa, e, size);
+    return w->rd(w->ctx, gpa, e, size);
+}
+
+static int l1_reader(void *ctx, uint64_t gpa, void *buf, size_t n)
+{
+    (void)ctx;
+    return guest_read_phys(gpa, buf, n);
 }
 
 int guest_linear_to_phys(uint64_t lin, uint64_t *gpa)
 {
+    return guest_walk(lin, l1_reader, NULL, gpa);
+}
+
+int guest_walk(uint64_t lin, guest_phys_reader rd, void *rd_ctx, uint64_t *gpa)
+{
+    const struct walk_ctx wc = { rd, rd_ctx }, *w = &wc;
     uint64_t cr0 = vmcs_read(VMCS_GUEST_CR0), cr4 = vmcs_read(VMCS_GUEST_CR4);
     uint64_t cr3 = vmcs_read(VMCS_GUEST_CR3), efer = vmcs_read(VMCS_GUEST_EFER);
     uint64_t e;
@@ -88,13 +105,13 @@ int guest_linear_to_phys(uint64_t lin, uint64_t *gpa)
     }
     if (!(cr4 & CR4_PAE)) {     /* 32-bit paging, 4 MiB pages with PSE */
         uint32_t l = (uint32_t)lin;
-        if (read_entry((cr3 & 0xFFFFF000ULL) + (l >> 22) * 4, 4, &e) || !(e & PG_P))
+        if (read_entry(w, (cr3 & 0xFFFFF000ULL) + (l >> 22) * 4, 4, &e) || !(e & PG_P))
             return -1;
         if ((cr4 & CR4_PSE) && (e & PG_PS)) {
             *gpa = (e & 0xFFC00000ULL) | (l & 0x3FFFFF);
             return 0;
         }
-        if (read_entry((e & 0xFFFFF000ULL) + ((l >> 12) & 1023) * 4, 4, &e) || !(e & PG_P))
+        if (read_entry(w, (e & 0xFFFFF000ULL) + ((l >> 12) & 1023) * 4, 4, &e) || !(e & PG_P))
             return -1;
         *gpa = (e & 0xFFFFF000ULL) | (l & 0xFFF);
         return 0;
@@ -106,7 +123,7 @@ int guest_linear_to_phys(uint64_t lin, uint64_t *gpa)
     for (int level = levels; level >= 1; level--) {
         unsigned shift = 12 + 9 * (level - 1);
         unsigned idx = levels == 3 && level == 3 ? (lin >> 30) & 3 : (lin >> shift) & 511;
-        if (read_entry(table + idx * 8, 8, &e) || !(e & PG_P))
+        if (read_entry(w, table + idx * 8, 8, &e) || !(e & PG_P))
             return -1;
         if (level == 1 || (level <= 3 && level != levels && (e & PG_PS))) {
             uint64_t page = 1ULL << shift;

@@ -16,6 +16,10 @@ int guest_write_linear(uint64_t lin, const void *buf, size_t n);
 /* Translates a linear address with the guest's paging mode (from the
  * current VMCS): none, 32-bit, PAE or 4-level. Returns -1 if not present. */
 int guest_linear_to_phys(uint64_t lin, uint64_t *gpa);
+/* The same walk over another guest-physical space (an L2 guest's): the
+ * paging structures are read with rd(ctx, gpa, buf, n), 0 on success. */
+typedef int (*guest_phys_reader)(void *ctx, uint64_t gpa, void *buf, size_t n);
+int guest_walk(uint64_t lin, guest_phys_reader rd, void *ctx, uint64_t *gpa);
 /* Fetches up to n instruction bytes at CS:RIP; returns how many it got. */
 size_t guest_fetch_code(uint8_t *buf, size_t n);
 /* Default operand size of the code being run: 16, 32 or 64. */

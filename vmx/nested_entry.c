@@ -80,6 +80,38 @@ static struct ept02_env l1_env(void)
                                cloud.ept01_limit, l1_hole };
 }
 
+int nested_l2_phys_io(struct vcpu *v, uint64_t gpa, void *buf, size_t n, bool write)
+{
+    uint8_t *b = buf;
+    struct ept02_env env = l1_env();
+    while (n > 0) {
+        size_t chunk = 0x1000 - (gpa & 0xFFF);
+        if (chunk > n)
+            chunk = n;
+        uint64_t vga = passthrough_vga_page(v->ept02_for, gpa);
+        if (vga) {
+            uint8_t *p = (uint8_t *)(uintptr_t)(vga + (gpa & 0xFFF));
+            if (write)
+                memcpy(p, b, chunk);
+            else
+                memcpy(b, p, chunk);
+        } else {
+            uint64_t l1pa, leaf;
+            if (ept12_walk(&env, v->ept02_for, gpa, &l1pa, &leaf) != 0 ||
+                !(leaf & (write ? EPT_W : EPT_R)) || l1_hole(l1pa, chunk) ||
+                (env.l1_limit && l1pa + chunk > env.l1_limit))
+                return -1;
+            int r = write ? guest_write_phys(l1pa, b, chunk) : guest_read_phys(l1pa, b, chunk);
+            if (r)
+                return -1;
+        }
+        gpa += chunk;
+        b += chunk;
+        n -= chunk;
+    }
+    return 0;
+}
+
 void nested_flush_ept02(struct vcpu *v)
 {
     if (!v->ept02_root)

@@ -2,6 +2,8 @@
 #ifndef VMX_NESTED_EXITS_H
 #define VMX_NESTED_EXITS_H
 #include "vmx/vcpu.h"
+#include <stdbool.h>
+#include <stddef.h>
 
 void nested_exit_vmx_insn(struct vcpu *v, unsigned reason);
 struct nested_vcpu *nested_vcpu_of(unsigned cpu);
@@ -16,5 +18,10 @@ void nested_l2_exit(struct vcpu *v, unsigned reason);
 void nested_entry_failed(struct vcpu *v, uint64_t error);
 /* Drops EPT02 (INVEPT, or the EPTP12 changed). */
 void nested_flush_ept02(struct vcpu *v);
+/* Reads or writes the running L2 guest's physical memory as EPT12 maps it
+ * (its VGA window: vsbypass's backing), never the hypervisor region or a
+ * hidden device, honouring EPT12's read/write rights. 0, or -1 when any
+ * byte is not reachable. */
+int nested_l2_phys_io(struct vcpu *v, uint64_t gpa, void *buf, size_t n, bool write);
 
 #endif

@@ -11,6 +11,8 @@
 #include "core/log.h"
 #include "shadow/shadow.h"
 #include "vmx/cloud.h"
+#include "vmx/guest.h"
+#include "vmx/nested_exits.h"
 #include "vmx/vmx_hw.h"
 
 #define COM2_BASE 0x2F8
@@ -49,6 +51,83 @@ static void mirror(struct shadow_vm *vm)
         }
 }
 
+static int l2_reader(void *ctx, uint64_t gpa, void *buf, size_t n)
+{
+    return nested_l2_phys_io(ctx, gpa, buf, n, false);
+}
+
+/* One element's bytes at an L2 linear address, each byte translated on its
+ * own when the element crosses a page (rare). */
+static int l2_linear_io(struct vcpu *v, uint64_t lin, uint8_t *buf, unsigned n, bool write)
+{
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t gpa;
+        if ((i == 0 || ((lin + i) & 0xFFF) == 0) && guest_walk(lin + i, l2_reader, v, &gpa))
+            return -1;
+        if (i == 0 || ((lin + i) & 0xFFF) == 0) {
+            unsigned run = n - i;
+            unsigned to_page = (unsigned)(0x1000 - ((lin + i) & 0xFFF));
+            if (run > to_page)
+                run = to_page;
+            if (nested_l2_phys_io(v, gpa, buf + i, run, write))
+                return -1;
+        }
+    }
+    return 0;
+}
+
+/*
+ * INS/OUTS (REP or not) on a shadow port: one element per exit. The VM exit
+ * gives the element's linear address (guest-linear-address field) and the
+ * address size (instruction information bits 9:7); RSI or RDI moves by the
+ * element size (down with RFLAGS.DF), RCX counts down under REP, and the
+ * instruction is left to run again until RCX reaches zero - the CPU then
+ * exits for each element, and interrupts can arrive in between, as on
+ * hardware. Returns false when the operand cannot be reached (the access
+ * is then dropped with a log line).
+ */
+static bool string_io(struct vcpu *v, struct shadow_vm *vm, uint16_t port, unsigned size,
+                      bool in, bool rep)
+{
+    uint64_t info = vmcs_read(VMCS_EXIT_INSTR_INFO);
+    unsigned asz = (unsigned)(info >> 7) & 7;
+    uint64_t amask = asz == 0 ? 0xFFFFULL : asz == 1 ? 0xFFFFFFFFULL : ~0ULL;
+    uint64_t rcx = vcpu_reg_read(v, 1);
+    if (rep && (rcx & amask) == 0) {
+        vmx_skip_instruction();
+        return true;
+    }
+    uint64_t lin = vmcs_read(VMCS_GUEST_LINEAR_ADDR);
+    uint8_t data[4] = { 0 };
+    if (in) {
+        uint32_t val = shadow_port_in(vm, port, size);
+        for (unsigned i = 0; i < size; i++)
+            data[i] = (uint8_t)(val >> (8 * i));
+        if (l2_linear_io(v, lin, data, size, true))
+            return false;
+    } else {
+        if (l2_linear_io(v, lin, data, size, false))
+            return false;
+        uint32_t val = 0;
+        for (unsigned i = 0; i < size; i++)
+            val |= (uint32_t)data[i] << (8 * i);
+        shadow_port_out(vm, port, size, val);
+        mirror(vm);
+    }
+    unsigned idx = in ? 7 : 6;                         /* RDI for INS, RSI for OUTS */
+    uint64_t r = vcpu_reg_read(v, idx);
+    uint64_t step = (vmcs_read(VMCS_GUEST_RFLAGS) & (1u << 10)) ? (uint64_t)-size : size;
+    vcpu_reg_write(v, idx, (r & ~amask) | ((r + step) & amask));
+    if (rep) {
+        rcx = (rcx & ~amask) | ((rcx - 1) & amask);
+        vcpu_reg_write(v, 1, rcx);
+        if ((rcx & amask) != 0)
+            return true;                               /* the next element: exit again */
+    }
+    vmx_skip_instruction();
+    return true;
+}
+
 bool passthrough_io(struct vcpu *v, uint64_t vm_key)
 {
     uint64_t q = vmcs_read(VMCS_EXIT_QUALIFICATION);
@@ -58,10 +137,16 @@ bool passthrough_io(struct vcpu *v, uint64_t vm_key)
     if (!boot_config()->passthrough || !shadow_port_owned(port))
         return false;
     struct shadow_vm *vm = shadow_vm_get(vm_key);
+    if (vm && string) {
+        v->pt_served++;
+        if (string_io(v, vm, port, size, in, q & 32))
+            return true;
+    }
     if (string || !vm) {
         /* Never hand these to L1: drop the access (reads see all ones). */
         kprintf("nested: cpu%u: %s on port 0x%x not served (%s); dropped\n", v->cpu,
-                string ? "string I/O" : "I/O", port, string ? "not supported yet" : "no device set");
+                string ? "string I/O" : "I/O", port,
+                !vm ? "no device set" : "its memory operand is not reachable");
         if (in && !string)
             v->regs.rax |= size == 4 ? 0xFFFFFFFFULL : (1ULL << (8 * size)) - 1;
         vmx_skip_instruction();

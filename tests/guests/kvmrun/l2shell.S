@@ -12,6 +12,9 @@
  * forced passthrough every one of these devices is vsbypass's shadow
  * device and the interrupts come from vsbypass, not from L1.
  *
+ * Before the banner it writes one line to COM1 with `rep outsb` (string
+ * I/O, one exit per byte, served by vsbypass like any other COM1 access).
+ *
  * Input: printable characters are echoed and kept (70 at most), Backspace
  * erases, Enter runs the line: `help`, `echo TEXT`, `clear`, anything else
  * is reported as unknown. Keys arrive as set-1 scan codes (the i8042
@@ -63,6 +66,11 @@ _start:
     movb    $0x01, %al
     outb    %al, %dx
     call    cls
+    movw    $stringline, %si        /* one line by string I/O (serial only) */
+    movw    $stringline_end - stringline, %cx
+    movw    $0x3F8, %dx
+    cld
+    rep outsb
     movw    $banner, %si
     call    puts
     call    prompt
@@ -407,6 +415,9 @@ keys_shift:
     .ascii  "|ZXCVBNM<>?"
     .byte   0, '*', 0, ' '
 
+stringline:
+    .ascii  "L2: this line was written with rep outsb\r\n"
+stringline_end:
 banner:
     .asciz  "vsbypass demo L2 shell: serial and VGA, input by interrupts. Type help.\r\n"
 promptstr:
