@@ -20,6 +20,7 @@
 #include "vmx/ept.h"
 #include "vmx/lapic.h"
 #include "vmx/vmx.h"
+#include "vmx/vmcs_shadow.h"
 #include "vmx/vmx_hw.h"
 #include "vmx/vmx_msr.h"
 
@@ -103,6 +104,7 @@ static void cloud_setup(void)
                 cloud.nested ? " (EPT, VPID, unrestricted guest; VMX instructions not emulated yet)"
                              : ": this CPU lacks EPT, VPID or unrestricted guest");
     }
+    vmcs_shadow_setup(cloud.nested);
     kprintf("cloud: EPT01 maps 0-%llu GiB, region 0x%llx+%llu MiB hidden; %zu pages free\n",
             (unsigned long long)(lay.limit >> 30), (unsigned long long)region.base,
             (unsigned long long)(region.size >> 20), region_pages.nfree);
@@ -324,6 +326,7 @@ static void cloud_run(unsigned cpu)
     if (!vmx_on(v))
         return;
     vmcs_setup_controls();
+    vmcs_shadow_vcpu_init(v);
     if (v->bsp)
         poll_timer_setup();
     vmcs_setup_host(v);

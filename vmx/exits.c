@@ -18,6 +18,7 @@
 #include "vmx/guest.h"
 #include "vmx/lapic.h"
 #include "vmx/nested_exits.h"
+#include "vmx/vmcs_shadow.h"
 #include "vmx/vmx_hw.h"
 #include "vmx/vmx_msr.h"
 
@@ -459,6 +460,8 @@ struct vcpu *vmx_exit_handler(struct vcpu *v)
         nested_l2_exit(v, basic);
         if (cloud.stopped)
             cpu_park();
+        if (!v->in_l2)              /* reflected to L1: VMCS12 changed */
+            vmcs_shadow_push(v, nested_vcpu_of(v->cpu));
         core_poll(v->cpu);
         return v;
     }

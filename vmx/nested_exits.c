@@ -5,6 +5,7 @@
  * RFLAGS per the SDM's VMsucceed/VMfailInvalid/VMfailValid conventions.
  */
 #include "vmx/nested_exits.h"
+#include "vmx/vmcs_shadow.h"
 #include "core/cpu.h"
 #include "core/hw.h"
 #include "core/log.h"
@@ -199,6 +200,7 @@ void nested_entry_failed(struct vcpu *v, uint64_t error)
     kprintf("nested: cpu%u: entering VMCS02 failed (VM-instruction error %llu); VMfailValid to L1\n",
             v->cpu, (unsigned long long)error);
     apply_result(v, fail_valid(n, (uint32_t)error));
+    vmcs_shadow_push(v, n);
 }
 
 void nested_exit_vmx_insn(struct vcpu *v, unsigned reason)
@@ -210,6 +212,7 @@ void nested_exit_vmx_insn(struct vcpu *v, unsigned reason)
     }
     if (n->revision != NESTED_VMCS_REVISION)
         nested_init(n, NESTED_VMCS_REVISION);
+    vmcs_shadow_pull(v, n);     /* L1's VMWRITEs to shadowed fields, before VMCS12 is read */
     struct nested_cpu c = cpu_state();
     bool lm64 = c.long_mode && c.cs_long;
     struct insn_info i = decode_info((uint32_t)vmcs_read(VMCS_EXIT_INSTR_INFO));
@@ -291,4 +294,5 @@ void nested_exit_vmx_insn(struct vcpu *v, unsigned reason)
         break;
     }
     apply_result(v, r);
+    vmcs_shadow_push(v, n);
 }

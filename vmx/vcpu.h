@@ -41,6 +41,8 @@ struct vcpu {
     unsigned cpu;
     bool bsp;
     uint64_t vmxon_pa, vmcs_pa;
+    uint64_t shadow_vmcs_pa;        /* VMCS shadowing for L1 (vmx/vmcs_shadow.c), 0 = none */
+    bool shadow_active;             /* VMCS01 links it and has shadowing on */
     uint64_t exit_stack_top;
     uint64_t cr0_shadow_ne;         /* NE as the guest last wrote it */
     bool waiting_sipi;              /* in wait-for-SIPI (the post-INIT state) */

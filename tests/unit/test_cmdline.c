@@ -410,7 +410,7 @@ static void test_help_table(void **state)
     (void)state;
     struct msgs m = { .n = 0 };
     cmdline_help(capture, &m);
-    assert_int_equal(m.n, 15);
+    assert_int_equal(m.n, 16);
     expect_contains(m.text[0], "options");
     assert_string_equal(m.text[1], "  mem=SIZE       hypervisor region size, 32M..2048M, carved from the "
                                    "top of RAM below 4 GiB [default 128M]");
@@ -418,14 +418,15 @@ static void test_help_table(void **state)
     expect_contains(m.text[3], "boot=DEV");
     expect_contains(m.text[4], "nested=on|off");
     expect_contains(m.text[5], "passthrough=on|off");
-    expect_contains(m.text[6], "serial_mirror=N|off");
-    expect_contains(m.text[7], "[default all]");
-    expect_contains(m.text[9], "trace_exits=N");
-    expect_contains(m.text[10], "net_nic=BB:DD.F");
-    expect_contains(m.text[11], "net_ip=dhcp|A.B.C.D/N[,GW]");
-    expect_contains(m.text[12], "console_port=N");
-    expect_contains(m.text[13], "vnc_port=N");
-    assert_string_equal(m.text[14], "  help           print this option list at boot");
+    expect_contains(m.text[6], "vmcs_shadow=on|off");
+    expect_contains(m.text[7], "serial_mirror=N|off");
+    expect_contains(m.text[8], "[default all]");
+    expect_contains(m.text[10], "trace_exits=N");
+    expect_contains(m.text[11], "net_nic=BB:DD.F");
+    expect_contains(m.text[12], "net_ip=dhcp|A.B.C.D/N[,GW]");
+    expect_contains(m.text[13], "console_port=N");
+    expect_contains(m.text[14], "vnc_port=N");
+    assert_string_equal(m.text[15], "  help           print this option list at boot");
 }
 
 int main(void)
