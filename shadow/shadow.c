@@ -31,6 +31,7 @@ struct shadow_vm {
     uint8_t *vga_planes;
     uint64_t vga_window_pa;         /* 128 KiB of region pages backing 0xA0000 */
     uint8_t *text_seen;             /* the text window as last imported (VGA_TEXT_SIZE) */
+    uint8_t *gfx_seen;              /* A0000-AFFFF as last imported (mode 13h), 64 KiB */
 };
 
 static struct shadow_vm vms[SHADOW_MAX_VMS];
@@ -42,17 +43,21 @@ static bool vm_setup(struct shadow_vm *vm, uint64_t key, unsigned id)
     vm->serial_ring = kzalloc(SERIAL_RING);
     vm->vga_planes = kzalloc(SHADOW_PLANES_BYTES);
     vm->text_seen = kzalloc(VGA_TEXT_SIZE);
+    vm->gfx_seen = kzalloc(0x10000);
     uint64_t win = palloc_alloc(&region_pages, SHADOW_VGA_SIZE / PAGE_SIZE, 1);
-    if (!vm->serial_ring || !vm->vga_planes || !vm->text_seen || win == PALLOC_FAIL) {
+    if (!vm->serial_ring || !vm->vga_planes || !vm->text_seen || !vm->gfx_seen ||
+        win == PALLOC_FAIL) {
         kfree(vm->serial_ring);
         kfree(vm->vga_planes);
         kfree(vm->text_seen);
+        kfree(vm->gfx_seen);
         if (win != PALLOC_FAIL)
             palloc_free(&region_pages, win, SHADOW_VGA_SIZE / PAGE_SIZE);
         return false;
     }
     memset((void *)(uintptr_t)win, 0, SHADOW_VGA_SIZE);
     memset(vm->text_seen, 0xFF, VGA_TEXT_SIZE);    /* the first sync imports everything shown */
+    memset(vm->gfx_seen, 0xFF, 0x10000);
     vm->key = key;
     vm->id = id;
     vm->vga_window_pa = win;
@@ -215,24 +220,39 @@ struct uart *shadow_vm_uart(struct shadow_vm *vm) { return &vm->uart; }
 struct vga *shadow_vm_vga(struct shadow_vm *vm) { return &vm->vga; }
 struct i8042 *shadow_vm_kbd(struct shadow_vm *vm) { return &vm->kbd; }
 
-/* Only the visible part, and only 64-byte chunks that differ from what the
- * last import saw: an unchanged screen costs one compare of ~4 KB. */
-void shadow_vm_vga_sync(struct shadow_vm *vm)
+/* 64-byte chunks of [off, off + len) (wrapping at `size`) that differ from
+ * what the last import saw: copied into `seen`, then given to `import`. */
+static void sync_chunks(struct vga *v, const uint8_t *w, uint8_t *seen, size_t size, size_t off,
+                        size_t len, void (*import)(struct vga *, const uint8_t *, size_t, size_t))
 {
-    if (!vga_text_linear(&vm->vga))
-        return;
-    const uint8_t *w = (const uint8_t *)(uintptr_t)(vm->vga_window_pa + 0x18000);
-    size_t off, len;
-    vga_text_visible(&vm->vga, &off, &len);
     for (size_t done = 0; done < len; done += 64) {
-        size_t at = (off + done) % VGA_TEXT_SIZE & ~(size_t)63;
-        const uint64_t *a = (const uint64_t *)(w + at), *b = (const uint64_t *)(vm->text_seen + at);
+        size_t at = (off + done) % size & ~(size_t)63;
+        const uint64_t *a = (const uint64_t *)(w + at), *b = (const uint64_t *)(seen + at);
         bool same = true;
         for (unsigned i = 0; i < 8 && same; i++)
             same = a[i] == b[i];
         if (same)
             continue;
-        memcpy(vm->text_seen + at, w + at, 64);
-        vga_text_import_range(&vm->vga, vm->text_seen, at, 64);
+        memcpy(seen + at, w + at, 64);
+        import(v, seen, at, 64);
     }
+}
+
+/* Only the visible part, and only 64-byte chunks that differ from what the
+ * last import saw: an unchanged text screen costs one compare of ~4 KB, an
+ * unchanged mode 13h screen one of 64 KB. Other graphics modes are not
+ * imported: their writes go through latches a plain page cannot model. */
+void shadow_vm_vga_sync(struct shadow_vm *vm)
+{
+    if (vga_chain4_linear(&vm->vga)) {
+        sync_chunks(&vm->vga, (const uint8_t *)(uintptr_t)vm->vga_window_pa, vm->gfx_seen,
+                    0x10000, 0, 64000, vga_chain4_import_range);
+        return;
+    }
+    if (!vga_text_linear(&vm->vga))
+        return;
+    const uint8_t *w = (const uint8_t *)(uintptr_t)(vm->vga_window_pa + 0x18000);
+    size_t off, len;
+    vga_text_visible(&vm->vga, &off, &len);
+    sync_chunks(&vm->vga, w, vm->text_seen, VGA_TEXT_SIZE, off, len, vga_text_import_range);
 }

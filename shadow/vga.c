@@ -423,6 +423,27 @@ void vga_text_import_range(struct vga *v, const uint8_t *linear, size_t off, siz
         plane_store(v, i & 1, (uint32_t)(i & ~(size_t)1), linear[i]);
 }
 
+bool vga_chain4_linear(const struct vga *v)
+{
+    const uint8_t *gc = v->gc;
+    unsigned map = (gc[VGA_GC_MISC] & VGA_GC_MISC_MAP_MASK) >> VGA_GC_MISC_MAP_SHIFT;
+    return (v->misc & VGA_MISC_RAM_ENABLE) && map == VGA_GC_MAP_A0000_64K &&
+           (v->seq[VGA_SEQ_MEMORY_MODE] & VGA_SEQ_MEM_CHAIN4) &&
+           v->seq[VGA_SEQ_MAP_MASK] == 0x0F && (gc[VGA_GC_MODE] & VGA_GC_MODE_WRITE) == 0 &&
+           !(gc[VGA_GC_ENABLE_SET_RESET] & 0x0F) && gc[VGA_GC_DATA_ROTATE] == 0 &&
+           gc[VGA_GC_BIT_MASK] == 0xFF;
+}
+
+void vga_chain4_import_range(struct vga *v, const uint8_t *linear, size_t off, size_t len)
+{
+    if (off >= 0x10000)
+        return;
+    if (len > 0x10000 - off)
+        len = 0x10000 - off;
+    for (size_t i = off; i < off + len; i++)
+        plane_store(v, i & 3, (uint32_t)(i & 0xFFFC), linear[i]);
+}
+
 void vga_text_visible(const struct vga *v, size_t *off, size_t *len)
 {
     unsigned w, h;

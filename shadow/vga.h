@@ -94,6 +94,14 @@ bool vga_text_linear(const struct vga *v);
 void vga_text_import(struct vga *v, const uint8_t *linear, size_t len);
 /* The same for bytes [off, off + len) of the buffer that starts at linear. */
 void vga_text_import_range(struct vga *v, const uint8_t *linear, size_t off, size_t len);
+/* True while CPU accesses to A0000-AFFFF are plain chain-4 bytes (mode 13h
+ * with write mode 0, every plane enabled, no ALU, rotate or set/reset), so
+ * a plain page can back that window: byte i is plane i & 3, address i & ~3. */
+bool vga_chain4_linear(const struct vga *v);
+/* Copies bytes [off, off + len) of such a 64 KiB buffer into the planes,
+ * marking only changed bytes dirty. */
+void vga_chain4_import_range(struct vga *v, const uint8_t *linear, size_t off, size_t len);
+
 /* Byte offset in the linear text buffer where the screen starts (CRTC start
  * address, odd/even: two bytes per cell) and how many bytes it shows. */
 void vga_text_visible(const struct vga *v, size_t *off, size_t *len);

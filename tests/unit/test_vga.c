@@ -986,6 +986,40 @@ static void test_dirty_mode13_pixel(void **state)
     assert_int_equal(PX(33, 7), 0x0000FF);
 }
 
+/* Mode 13h written straight into a backed window, then imported, draws
+ * what the same bytes written through the VGA draw; only changes are dirty. */
+static void test_chain4_import(void **state)
+{
+    (void)state;
+    assert_false(vga_chain4_linear(&v));            /* mode 3 */
+    set_mode(&mode13);
+    assert_true(vga_chain4_linear(&v));
+    static uint8_t linear[0x10000];
+    for (unsigned i = 0; i < 64000; i++)
+        linear[i] = (uint8_t)(i * 7 + i / 320);
+    for (unsigned i = 0; i < 64000; i++)
+        vga_mem_write(&v, i, linear[i]);
+    static uint32_t want[VGA_MAX_WIDTH * VGA_MAX_HEIGHT];
+    struct vga_rect d;
+    v.full_dirty = true;
+    vga_render(&v, want, VGA_MAX_WIDTH, &d);
+    for (unsigned i = 0; i < 64000; i++)
+        vga_mem_write(&v, i, 0);                    /* the model forgets the picture */
+    vga_chain4_import_range(&v, linear, 0, sizeof linear);
+    static uint32_t got[VGA_MAX_WIDTH * VGA_MAX_HEIGHT];
+    v.full_dirty = true;
+    vga_render(&v, got, VGA_MAX_WIDTH, &d);
+    assert_memory_equal(got, want, sizeof(got));
+    linear[100 * 320 + 10] ^= 0xFF;                 /* one pixel */
+    vga_chain4_import_range(&v, linear, 100 * 320, 320);
+    assert_true(vga_render(&v, got, VGA_MAX_WIDTH, &d));
+    assert_int_equal(d.y, 100);
+    assert_int_equal(d.h, 1);
+    gc_w(VGA_GC_BIT_MASK, 0x0F);                    /* latched writes: not a plain page */
+    assert_false(vga_chain4_linear(&v));
+    vga_chain4_import_range(&v, linear, 0xFFF0, 100);   /* clipped at 64 KiB */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1009,6 +1043,7 @@ int main(void)
         cmocka_unit_test_setup(test_memory_windows, setup),
         cmocka_unit_test_setup(test_text_linear_import_export, setup),
         cmocka_unit_test_setup(test_text_visible_and_ranged_import, setup),
+        cmocka_unit_test_setup(test_chain4_import, setup),
         cmocka_unit_test_setup(test_render_hello_default_font, setup),
         cmocka_unit_test_setup(test_render_hello_guest_font, setup),
         cmocka_unit_test_setup(test_render_character_map_select, setup),

@@ -16,8 +16,9 @@
  * I/O, one exit per byte, served by vsbypass like any other COM1 access).
  *
  * Input: printable characters are echoed and kept (70 at most), Backspace
- * erases, Enter runs the line: `help`, `echo TEXT`, `clear`, anything else
- * is reported as unknown. Keys arrive as set-1 scan codes (the i8042
+ * erases, Enter runs the line: `help`, `echo TEXT`, `clear`, `mode13` (a
+ * 320x200x256 test picture written straight into video memory), anything
+ * else is reported as unknown. Keys arrive as set-1 scan codes (the i8042
  * translates), US layout, Shift honoured.
  */
     .code16
@@ -147,6 +148,11 @@ run:
     jne     1f
     jmp     cls
 1:  movw    $line, %si
+    movw    $w_mode13, %di
+    call    streq
+    jne     1f
+    jmp     mode13
+1:  movw    $line, %si
     movw    $w_echo, %di
     call    prefix
     jne     1f
@@ -160,6 +166,90 @@ run:
     movw    $crlf, %si
     call    puts
 2:  ret
+
+/* Mode 13h (320x200, 256 colours) by its BIOS register values, written
+ * through the (shadow) VGA ports, then a test picture written straight into
+ * A000:0000: byte i = i mod 256, so every row repeats with period 256. The
+ * shell keeps reading keys but stops drawing text. */
+mode13:
+    movw    $0x3C2, %dx             /* misc output */
+    movb    $0x63, %al
+    outb    %al, %dx
+    movw    $0x3C4, %dx             /* sequencer: reset, 1..4, run */
+    movw    $m13_seq, %si
+    xorb    %ah, %ah
+1:  movb    %ah, %al
+    outb    %al, %dx
+    incw    %dx
+    lodsb
+    outb    %al, %dx
+    decw    %dx
+    incb    %ah
+    cmpb    $5, %ah
+    jb      1b
+    movw    $0x3D4, %dx             /* CRTC: unlock 0-7, then 0..24 */
+    movw    $0x0E11, %ax
+    outw    %ax, %dx
+    movw    $m13_crtc, %si
+    xorb    %ah, %ah
+1:  movb    %ah, %al
+    outb    %al, %dx
+    incw    %dx
+    lodsb
+    outb    %al, %dx
+    decw    %dx
+    incb    %ah
+    cmpb    $25, %ah
+    jb      1b
+    movw    $0x3CE, %dx             /* graphics controller 0..8 */
+    movw    $m13_gc, %si
+    xorb    %ah, %ah
+1:  movb    %ah, %al
+    outb    %al, %dx
+    incw    %dx
+    lodsb
+    outb    %al, %dx
+    decw    %dx
+    incb    %ah
+    cmpb    $9, %ah
+    jb      1b
+    movw    $0x3DA, %dx             /* attribute controller 0..20, then video on */
+    inb     %dx, %al
+    movw    $0x3C0, %dx
+    movw    $m13_ar, %si
+    xorb    %ah, %ah
+1:  movb    %ah, %al
+    outb    %al, %dx
+    lodsb
+    outb    %al, %dx
+    incb    %ah
+    cmpb    $21, %ah
+    jb      1b
+    movb    $0x20, %al
+    outb    %al, %dx
+    pushw   %es
+    movw    $0xA000, %ax
+    movw    %ax, %es
+    xorw    %di, %di
+    movw    $64000, %cx
+    cld
+1:  movw    %di, %ax
+    stosb
+    loop    1b
+    popw    %es
+    movb    $1, graphics
+    ret
+
+m13_seq:
+    .byte   0x03, 0x01, 0x0F, 0x00, 0x0E
+m13_crtc:
+    .byte   0x5F, 0x4F, 0x50, 0x82, 0x54, 0x80, 0xBF, 0x1F, 0x00, 0x41, 0x00, 0x00, 0x00
+    .byte   0x00, 0x00, 0x00, 0x9C, 0x0E, 0x8F, 0x28, 0x40, 0x96, 0xB9, 0xA3, 0xFF
+m13_gc:
+    .byte   0x00, 0x00, 0x00, 0x00, 0x00, 0x40, 0x05, 0x0F, 0xFF
+m13_ar:
+    .byte   0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0A, 0x0B, 0x0C, 0x0D
+    .byte   0x0E, 0x0F, 0x41, 0x00, 0x0F, 0x00, 0x00
 
 /* ZF=1 if the strings at %si and %di are equal. */
 streq:
@@ -216,7 +306,10 @@ putc:
     ret
 
 vga_putc:
-    pushw   %ax
+    cmpb    $0, graphics
+    je      0f
+    ret
+0:  pushw   %ax
     pushw   %bx
     pushw   %cx
     pushw   %di
@@ -423,7 +516,7 @@ banner:
 promptstr:
     .asciz  "L2> "
 helptext:
-    .asciz  "commands: help, echo TEXT, clear\r\n"
+    .asciz  "commands: help, echo TEXT, clear, mode13\r\n"
 unknown:
     .asciz  "unknown command: "
 crlf:
@@ -436,6 +529,8 @@ w_clear:
     .asciz  "clear"
 w_echo:
     .asciz  "echo "
+w_mode13:
+    .asciz  "mode13"
 
 rhead:  .byte 0
 rtail:  .byte 0
@@ -443,5 +538,6 @@ shift:  .byte 0
 len:    .byte 0
 row:    .byte 0
 col:    .byte 0
+graphics: .byte 0
 ring:   .space 64
 line:   .space 80
