@@ -59,33 +59,52 @@ static uint64_t mask(uint64_t v, unsigned size)
     return size == 8 ? v : v & ((1ULL << (8 * size)) - 1);
 }
 
+/* Legacy prefixes, REX and the opcode byte, with the operand and address
+ * sizes they give in code of `bits`. */
+struct prefixed {
+    uint8_t rex, opcode;
+    unsigned opnd, addr_bits;
+};
+
+static bool parse_prefixes(struct cursor *c, unsigned bits, bool lock_ok, struct prefixed *p)
+{
+    bool opsize = false, addrsize = false;
+    uint8_t b;
+    if (bits != 16 && bits != 32 && bits != 64)
+        return false;
+    for (;;) {
+        if (!take(c, &b))
+            return false;
+        if (b == 0x66) opsize = true;
+        else if (b == 0x67) addrsize = true;
+        else if (b == 0x26 || b == 0x2E || b == 0x36 || b == 0x3E || b == 0x64 || b == 0x65 ||
+                 (b == 0xF0 && lock_ok)) continue;
+        else break;
+    }
+    p->rex = 0;
+    if (bits == 64 && (b & 0xF0) == 0x40) {     /* REX must come right before the opcode */
+        p->rex = b;
+        if (!take(c, &b))
+            return false;
+    }
+    p->opcode = b;
+    p->opnd = bits == 64 ? ((p->rex & 8) ? 8 : opsize ? 2 : 4)
+            : bits == 32 ? (opsize ? 2 : 4) : (opsize ? 4 : 2);
+    p->addr_bits = bits == 64 ? (addrsize ? 32 : 64)
+                 : bits == 32 ? (addrsize ? 16 : 32) : (addrsize ? 32 : 16);
+    return true;
+}
+
 int decode_mmio_store(const uint8_t *code, size_t n, unsigned bits, const uint64_t regs[16],
                       struct mmio_store *out)
 {
     struct cursor c = { code, n, 0 };
-    bool opsize = false, addrsize = false;
-    uint8_t rex = 0, b;
-    if (bits != 16 && bits != 32 && bits != 64)
+    struct prefixed pf;
+    if (!parse_prefixes(&c, bits, true, &pf))
         return -1;
-    for (;;) {
-        if (!take(&c, &b))
-            return -1;
-        if (b == 0x66) opsize = true;
-        else if (b == 0x67) addrsize = true;
-        else if (b == 0x26 || b == 0x2E || b == 0x36 || b == 0x3E || b == 0x64 || b == 0x65 ||
-                 b == 0xF0) continue;
-        else break;
-    }
-    if (bits == 64 && (b & 0xF0) == 0x40) {     /* REX must come right before the opcode */
-        rex = b;
-        if (!take(&c, &b))
-            return -1;
-    }
-    unsigned size = bits == 64 ? ((rex & 8) ? 8 : opsize ? 2 : 4)
-                  : bits == 32 ? (opsize ? 2 : 4) : (opsize ? 4 : 2);
-    unsigned addr_bits = bits == 64 ? (addrsize ? 32 : 64)
-                       : bits == 32 ? (addrsize ? 16 : 32) : (addrsize ? 32 : 16);
-    uint8_t opcode = b, modrm;
+    uint8_t rex = pf.rex;
+    unsigned size = pf.opnd, addr_bits = pf.addr_bits;
+    uint8_t opcode = pf.opcode, modrm;
     if (opcode != 0x88 && opcode != 0x89 && opcode != 0xC6 && opcode != 0xC7)
         return -1;
     if (!take(&c, &modrm) || !skip_modrm_mem(&c, modrm, addr_bits))
@@ -121,27 +140,11 @@ int decode_mmio_store(const uint8_t *code, size_t n, unsigned bits, const uint64
 int decode_mmio_load(const uint8_t *code, size_t n, unsigned bits, struct mmio_load *out)
 {
     struct cursor c = { code, n, 0 };
-    bool opsize = false, addrsize = false;
-    uint8_t rex = 0, b;
-    if (bits != 16 && bits != 32 && bits != 64)
+    struct prefixed pf;
+    if (!parse_prefixes(&c, bits, false, &pf))
         return -1;
-    for (;;) {
-        if (!take(&c, &b))
-            return -1;
-        if (b == 0x66) opsize = true;
-        else if (b == 0x67) addrsize = true;
-        else if (b == 0x26 || b == 0x2E || b == 0x36 || b == 0x3E || b == 0x64 || b == 0x65) continue;
-        else break;
-    }
-    if (bits == 64 && (b & 0xF0) == 0x40) {
-        rex = b;
-        if (!take(&c, &b))
-            return -1;
-    }
-    unsigned opnd = bits == 64 ? ((rex & 8) ? 8 : opsize ? 2 : 4)
-                  : bits == 32 ? (opsize ? 2 : 4) : (opsize ? 4 : 2);
-    unsigned addr_bits = bits == 64 ? (addrsize ? 32 : 64)
-                       : bits == 32 ? (addrsize ? 16 : 32) : (addrsize ? 32 : 16);
+    uint8_t rex = pf.rex, b = pf.opcode;
+    unsigned opnd = pf.opnd, addr_bits = pf.addr_bits;
     uint8_t modrm;
     unsigned size, dest;
     if (b == 0x8A) {

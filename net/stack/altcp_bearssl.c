@@ -873,44 +873,11 @@ static bool attach(struct tls_conn *tc, struct altcp_pcb *inner)
     return true;
 }
 
-static err_t inner_accept(void *arg, struct altcp_pcb *new_inner, err_t err)
-{
-    struct altcp_pcb *listener = arg;
-    if (listener == NULL || err != ERR_OK || new_inner == NULL)
-        return ERR_VAL;
-    char label[32];
-    char ip[20];
-    ipaddr_ntoa_r(altcp_get_ip(new_inner, 0), ip, sizeof(ip));
-    fmt_snprintf(label, sizeof(label), "%s:%u", ip, (unsigned)altcp_get_port(new_inner, 0));
-    struct tls_conn *tc = slot_alloc();
-    if (tc == NULL) {
-        stats.refused_full++;
-        net_log("tls %s: refused: all %d connection slots busy", label, ALTCP_BEARSSL_MAX_CONN);
-        return ERR_MEM;                 /* lwIP aborts and frees new_inner */
-    }
-    stats.accepted++;
-    memcpy(tc->label, label, sizeof(label));
-    tc->cfg = listener->state;
-    tc->listener = listener;
-    tc->start_ms = net_port_now_ms();
-    char why[96];
-    if (!engine_setup(tc, why, sizeof(why))) {
-        net_log("tls %s: refused: %s", label, why);
-        slot_free(tc);
-        return ERR_MEM;
-    }
-    if (!attach(tc, new_inner)) {
-        net_log("tls %s: refused: out of altcp pcbs", label);
-        slot_free(tc);
-        return ERR_MEM;
-    }
-    return ERR_OK;
-}
-
-struct altcp_pcb *altcp_bearssl_wrap(const struct altcp_bearssl_config *cfg,
-                                     struct altcp_pcb *inner, bool client_cert,
-                                     altcp_bearssl_ready_fn ready, void *arg,
-                                     struct pbuf *early)
+/* A TLS server connection over the TCP pcb `inner`: a slot, the engine,
+ * the outer pcb. NULL, logged and counted, when any of them is missing;
+ * inner is then untouched. */
+static struct tls_conn *conn_start(const struct altcp_bearssl_config *cfg,
+                                   struct altcp_pcb *inner, bool client_cert)
 {
     char label[32];
     char ip[20];
@@ -938,6 +905,29 @@ struct altcp_pcb *altcp_bearssl_wrap(const struct altcp_bearssl_config *cfg,
         slot_free(tc);
         return NULL;
     }
+    return tc;
+}
+
+static err_t inner_accept(void *arg, struct altcp_pcb *new_inner, err_t err)
+{
+    struct altcp_pcb *listener = arg;
+    if (listener == NULL || err != ERR_OK || new_inner == NULL)
+        return ERR_VAL;
+    struct tls_conn *tc = conn_start(listener->state, new_inner, true);
+    if (tc == NULL)
+        return ERR_MEM;                 /* lwIP aborts and frees new_inner */
+    tc->listener = listener;
+    return ERR_OK;
+}
+
+struct altcp_pcb *altcp_bearssl_wrap(const struct altcp_bearssl_config *cfg,
+                                     struct altcp_pcb *inner, bool client_cert,
+                                     altcp_bearssl_ready_fn ready, void *arg,
+                                     struct pbuf *early)
+{
+    struct tls_conn *tc = conn_start(cfg, inner, client_cert);
+    if (tc == NULL)
+        return NULL;
     tc->ready = ready;
     tc->ready_arg = arg;
     if (early != NULL) {
