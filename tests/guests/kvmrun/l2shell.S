@@ -177,42 +177,18 @@ mode13:
     outb    %al, %dx
     movw    $0x3C4, %dx             /* sequencer: reset, 1..4, run */
     movw    $m13_seq, %si
-    xorb    %ah, %ah
-1:  movb    %ah, %al
-    outb    %al, %dx
-    incw    %dx
-    lodsb
-    outb    %al, %dx
-    decw    %dx
-    incb    %ah
-    cmpb    $5, %ah
-    jb      1b
+    movb    $5, %cl
+    call    out_indexed
     movw    $0x3D4, %dx             /* CRTC: unlock 0-7, then 0..24 */
     movw    $0x0E11, %ax
     outw    %ax, %dx
     movw    $m13_crtc, %si
-    xorb    %ah, %ah
-1:  movb    %ah, %al
-    outb    %al, %dx
-    incw    %dx
-    lodsb
-    outb    %al, %dx
-    decw    %dx
-    incb    %ah
-    cmpb    $25, %ah
-    jb      1b
+    movb    $25, %cl
+    call    out_indexed
     movw    $0x3CE, %dx             /* graphics controller 0..8 */
     movw    $m13_gc, %si
-    xorb    %ah, %ah
-1:  movb    %ah, %al
-    outb    %al, %dx
-    incw    %dx
-    lodsb
-    outb    %al, %dx
-    decw    %dx
-    incb    %ah
-    cmpb    $9, %ah
-    jb      1b
+    movb    $9, %cl
+    call    out_indexed
     movw    $0x3DA, %dx             /* attribute controller 0..20, then video on */
     inb     %dx, %al
     movw    $0x3C0, %dx
@@ -238,6 +214,21 @@ mode13:
     loop    1b
     popw    %es
     movb    $1, graphics
+    ret
+
+/* Registers 0 .. %cl-1 behind the index port %dx (data at %dx+1), values
+ * from the table at %si. */
+out_indexed:
+    xorb    %ah, %ah
+1:  movb    %ah, %al
+    outb    %al, %dx
+    incw    %dx
+    lodsb
+    outb    %al, %dx
+    decw    %dx
+    incb    %ah
+    cmpb    %cl, %ah
+    jb      1b
     ret
 
 m13_seq:
