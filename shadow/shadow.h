@@ -12,6 +12,7 @@
 #define SHADOW_MAX_VMS      8
 #define SHADOW_VGA_WINDOW   0xA0000u    /* guest-physical start of VGA memory */
 #define SHADOW_VGA_SIZE     0x20000u
+#define SHADOW_RELEASE_MS   2000        /* every vCPU VMCLEARed this long: released */
 
 struct shadow_vm;
 

@@ -1,2 +1,3 @@
-UNIT_TESTS += pic_observer
+UNIT_TESTS += pic_observer vm_table
 UT_SRCS_pic_observer := shadow/pic_observer.c
+UT_SRCS_vm_table := shadow/vm_table.c
