@@ -3,9 +3,15 @@
 
 void ring_init(struct ring *r, uint8_t *buf, size_t size)
 {
+    ring_init_at(r, buf, size, 0);
+}
+
+void ring_init_at(struct ring *r, uint8_t *buf, size_t size, uint64_t start)
+{
     r->buf = buf;
     r->size = size;
-    r->wpos = 0;
+    r->start = start;
+    r->wpos = start;
 }
 
 static size_t ring_offset(const struct ring *r, uint64_t pos)

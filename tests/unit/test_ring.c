@@ -183,6 +183,34 @@ static void test_cursor_beyond_write_position(void **state)
     assert_int_equal(missed, 0);
 }
 
+/* A ring that takes over another's stream: old cursors read on from the
+ * first new byte; the new ring's empty slots are never replayed. */
+static void test_init_at_continues(void **state)
+{
+    (void)state;
+    uint8_t out[8];
+    uint64_t caught_up = 0, behind = 0, missed;
+    write_seq(0, 6);
+    assert_int_equal(ring_read(&r, &caught_up, out, sizeof(out), &missed), 6);
+    assert_int_equal(ring_read(&r, &behind, out, 2, &missed), 2);
+    ring_init_at(&r, store, SIZE, ring_pos(&r));
+    assert_int_equal(ring_pos(&r), 6);
+    assert_int_equal(ring_replay_start(&r), 6);
+    assert_int_equal(ring_dropped(&r), 0);
+    assert_int_equal(ring_read(&r, &caught_up, out, sizeof(out), &missed), 0);
+    write_seq(100, 3);
+    assert_int_equal(ring_read(&r, &caught_up, out, sizeof(out), &missed), 3);
+    assert_int_equal(missed, 0);
+    assert_int_equal(out[0], 100);
+    /* Bytes 2..5 went with the old ring. */
+    assert_int_equal(ring_read(&r, &behind, out, sizeof(out), &missed), 3);
+    assert_int_equal(missed, 4);
+    assert_int_equal(out[0], 100);
+    write_seq(103, 10);
+    assert_int_equal(ring_dropped(&r), 5);
+    assert_int_equal(ring_replay_start(&r), 11);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -196,6 +224,7 @@ int main(void)
         cmocka_unit_test_setup(test_reader_falls_behind, setup),
         cmocka_unit_test_setup(test_live_cursor, setup),
         cmocka_unit_test_setup(test_cursor_beyond_write_position, setup),
+        cmocka_unit_test_setup(test_init_at_continues, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
