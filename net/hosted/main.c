@@ -13,7 +13,11 @@
  *
  * SIGUSR1 prints a "stats:" line (also printed at exit, on SIGINT/SIGTERM)
  * and, with --fb-dump DIR, writes each VM's screen to DIR/vmN.ppm. The
- * line of counters is what tests compare before and after a load. */
+ * line of counters is what tests compare before and after a load.
+ *
+ * SIGUSR2 releases VM 0 and serves a new guest under its number, as the
+ * hypervisor does when the cloud VM stops running a user VM and starts
+ * another (console_srv_remove_vm, vnc_srv_remove_vm, then add again). */
 #define _GNU_SOURCE
 #include "net/hosted/link.h"
 #include "net/hosted/vga_guest.h"
@@ -50,7 +54,7 @@ struct fake_vm {
 static struct fake_vm vms[MAX_VMS];
 static unsigned nvms = 4;
 static const char *fb_dump_dir;
-static volatile sig_atomic_t want_stats, want_stop;
+static volatile sig_atomic_t want_stats, want_stop, want_renew;
 static struct altcp_bearssl_config tls_cfg;
 static struct policy policy;
 
@@ -134,10 +138,30 @@ static void print_stats(void)
     }
 }
 
+/* VM 0 goes; a new guest with fresh devices takes its number. */
+static void renew_vm0(bool vnc)
+{
+    struct fake_vm *vm = &vms[0];
+    console_srv_remove_vm(0);
+    if (vnc)
+        vnc_srv_remove_vm(0);
+    vm->booted = false;
+    uart_init(&vm->uart, vm->ring, sizeof(vm->ring));
+    vga_guest_init(vm->vga, 0);
+    console_srv_add_vm(0, &vm->uart, NULL);
+    char err[160];
+    struct vnc_srv_vm dev = { .vga = &vm->vga->vga, .kbd = &vm->vga->kbd, .fb = vm->vga->fb };
+    if (vnc && !vnc_srv_add_vm(0, &dev, err, sizeof(err)))
+        net_log("%s", err);
+    net_log("vm 0 renewed");
+}
+
 static void on_signal(int sig)
 {
     if (sig == SIGUSR1)
         want_stats = 1;
+    else if (sig == SIGUSR2)
+        want_renew = 1;
     else
         want_stop = 1;
 }
@@ -175,7 +199,8 @@ static void usage(void)
             "VM n's screen over VNC (VeNCrypt X509None/X509Plain) on 127.0.0.1:BASE+n\n"
             "(default 5900; 0: no VNC), through lwIP on an in-process link. VMs are\n"
             "fake guests: an echoing serial console and a text-mode shell on VGA.\n"
-            "SIGUSR1: print statistics (and write DIR/vmN.ppm with --fb-dump).\n");
+            "SIGUSR1: print statistics (and write DIR/vmN.ppm with --fb-dump).\n"
+            "SIGUSR2: release VM 0 and serve a new guest as VM 0.\n");
     exit(2);
 }
 
@@ -284,6 +309,7 @@ vnc_fail:
     struct sigaction sa = { .sa_handler = on_signal };
     sigemptyset(&sa.sa_mask);
     sigaction(SIGUSR1, &sa, NULL);
+    sigaction(SIGUSR2, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
@@ -325,6 +351,10 @@ vnc_fail:
         if (want_stats) {
             want_stats = 0;
             print_stats();
+        }
+        if (want_renew) {
+            want_renew = 0;
+            renew_vm0(vnc_port != 0);
         }
     }
     print_stats();

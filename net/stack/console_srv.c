@@ -348,6 +348,24 @@ bool console_srv_add_vm(unsigned vm, struct uart *u, void *lock)
     return true;
 }
 
+void console_srv_remove_vm(unsigned vm)
+{
+    if (vm >= CONSOLE_SRV_MAX_VMS || vms[vm] == NULL)
+        return;
+    char bye[80];
+    fmt_snprintf(bye, sizeof(bye), "\r\nvsbypass: vm %u was released by the cloud VM\r\n", vm);
+    for (unsigned i = 0; i < CONSOLE_SRV_MAX_SESSIONS; i++) {
+        struct session *s = &sessions[i];
+        if (s->state != S_STREAM || s->vm != vm)
+            continue;
+        sess_output(s);
+        sess_say(s, bye);
+        sess_close(s, "vm released");
+    }
+    vms[vm] = NULL;
+    vm_locks[vm] = NULL;
+}
+
 void console_srv_poll(void)
 {
     uint64_t now = net_port_now_ms();

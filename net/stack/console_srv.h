@@ -37,6 +37,11 @@ bool console_srv_start(const struct console_srv_config *cfg, char *err, size_t e
  * of the UART is bracketed by net_port_vm_lock(lock)/unlock(lock). */
 bool console_srv_add_vm(unsigned vm, struct uart *u, void *lock);
 
+/* VM vm's device set is going away: each of its viewers gets the output
+ * still unsent (as far as TLS has room) and a last line saying so, then is
+ * closed; the service lets go of the UART, and vm may be added again. */
+void console_srv_remove_vm(unsigned vm);
+
 void console_srv_poll(void);
 
 struct console_srv_stats {

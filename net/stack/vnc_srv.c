@@ -38,7 +38,7 @@ struct vnc_vm {
     void *lock;
     void (*before_render)(void *arg);
     void *arg;
-    struct altcp_pcb *listener;
+    struct altcp_pcb *listener;         /* kept after a remove: the port stays bound */
     unsigned w, h;                      /* picture size of the last render */
     uint64_t last_render_ms;
     bool rendered;                      /* fb holds a picture */
@@ -924,6 +924,11 @@ static err_t on_accept(void *arg, struct altcp_pcb *pcb, err_t err)
     char label[32];
     ipaddr_ntoa_r(altcp_get_ip(pcb, 0), ip, sizeof(ip));
     fmt_snprintf(label, sizeof(label), "%s:%u", ip, (unsigned)altcp_get_port(pcb, 0));
+    if (!vms[vm].used) {
+        stats.refused++;
+        net_log("vnc %s: VM %u: refused: the VM was released", label, vm);
+        return ERR_VAL;                 /* lwIP aborts it */
+    }
     struct vnc_session *s = NULL;
     for (unsigned i = 0; i < VNC_SRV_MAX_SESSIONS && s == NULL; i++)
         if (sessions[i].phase == VP_FREE)
@@ -975,6 +980,29 @@ bool vnc_srv_start(const struct vnc_srv_config *cfg, char *err, size_t errlen)
     return true;
 }
 
+static struct altcp_pcb *listen_on(unsigned vm, uint16_t port, char *err, size_t errlen)
+{
+    struct altcp_pcb *l = altcp_tcp_new_ip_type(IPADDR_TYPE_V4);
+    if (l == NULL) {
+        fmt_snprintf(err, errlen, "vnc: VM %u: out of pcbs", vm);
+        return NULL;
+    }
+    if (altcp_bind(l, IP4_ADDR_ANY, port) != ERR_OK) {
+        altcp_close(l);
+        fmt_snprintf(err, errlen, "vnc: VM %u: cannot bind port %u", vm, port);
+        return NULL;
+    }
+    struct altcp_pcb *ll = altcp_listen(l);
+    if (ll == NULL) {
+        altcp_close(l);
+        fmt_snprintf(err, errlen, "vnc: VM %u: cannot listen on port %u", vm, port);
+        return NULL;
+    }
+    altcp_arg(ll, (void *)(uintptr_t)vm);
+    altcp_accept(ll, on_accept);
+    return ll;
+}
+
 bool vnc_srv_add_vm(unsigned vm, const struct vnc_srv_vm *dev, char *err, size_t errlen)
 {
     if (!started || vm >= VNC_SRV_MAX_VMS || vms[vm].used) {
@@ -986,24 +1014,9 @@ bool vnc_srv_add_vm(unsigned vm, const struct vnc_srv_vm *dev, char *err, size_t
         return false;
     }
     uint16_t port = (uint16_t)(config.base_port + vm);
-    struct altcp_pcb *l = altcp_tcp_new_ip_type(IPADDR_TYPE_V4);
-    if (l == NULL) {
-        fmt_snprintf(err, errlen, "vnc: VM %u: out of pcbs", vm);
+    struct altcp_pcb *ll = vms[vm].listener;
+    if (ll == NULL && (ll = listen_on(vm, port, err, errlen)) == NULL)
         return false;
-    }
-    if (altcp_bind(l, IP4_ADDR_ANY, port) != ERR_OK) {
-        altcp_close(l);
-        fmt_snprintf(err, errlen, "vnc: VM %u: cannot bind port %u", vm, port);
-        return false;
-    }
-    struct altcp_pcb *ll = altcp_listen(l);
-    if (ll == NULL) {
-        altcp_close(l);
-        fmt_snprintf(err, errlen, "vnc: VM %u: cannot listen on port %u", vm, port);
-        return false;
-    }
-    altcp_arg(ll, (void *)(uintptr_t)vm);
-    altcp_accept(ll, on_accept);
     struct vnc_vm *v = &vms[vm];
     memset(v, 0, sizeof(*v));
     v->used = true;
@@ -1017,6 +1030,26 @@ bool vnc_srv_add_vm(unsigned vm, const struct vnc_srv_vm *dev, char *err, size_t
     net_log("vnc: VM %u on port %u (VeNCrypt %s)", vm, port,
             policy_vm_has_password(config.policy, vm) ? "X509Plain, X509None" : "X509None");
     return true;
+}
+
+void vnc_srv_remove_vm(unsigned vm)
+{
+    if (vm >= VNC_SRV_MAX_VMS || !vms[vm].used)
+        return;
+    unsigned closed = 0;
+    for (unsigned i = 0; i < VNC_SRV_MAX_SESSIONS; i++) {
+        if (sessions[i].phase != VP_FREE && sessions[i].vm == vm) {
+            session_close(&sessions[i], false);
+            closed++;
+        }
+    }
+    /* The port stays bound (and refuses) until the number is served again:
+     * lwIP could not bind it anew while closed connections wait in
+     * TIME-WAIT. */
+    struct altcp_pcb *listener = vms[vm].listener;
+    memset(&vms[vm], 0, sizeof(vms[vm]));
+    vms[vm].listener = listener;
+    net_log("vnc: VM %u released: %u viewer(s) disconnected", vm, closed);
 }
 
 void vnc_srv_bell(unsigned vm)

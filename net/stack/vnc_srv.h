@@ -62,6 +62,11 @@ struct vnc_srv_vm {
  * of vga_render on this vga. */
 bool vnc_srv_add_vm(unsigned vm, const struct vnc_srv_vm *dev, char *err, size_t errlen);
 
+/* VM vm's devices are going away: its viewers are closed, its port
+ * refuses connections, the service lets go of the devices and fb, and vm
+ * may be added again (on the same port). */
+void vnc_srv_remove_vm(unsigned vm);
+
 /* The guest rang the bell: an RFB Bell to every viewer of the VM. */
 void vnc_srv_bell(unsigned vm);
 
