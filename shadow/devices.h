@@ -11,9 +11,20 @@
 #include "shadow/uart.h"
 #include "shadow/vga.h"
 
-/* Device sets created so far; they are numbered 0 .. count-1 for good. */
+/* Device sets are numbered 0 .. count-1 (count is SHADOW_MAX_VMS); a
+ * number is free, live or dying (being released), and is given to a new
+ * user VM after a release. at(id) is NULL unless the set is live. */
 unsigned shadow_vm_count(void);
 struct shadow_vm *shadow_vm_at(unsigned id);
+
+/* Releases as the network services see them (docs/architecture.md, "User
+ * VM lifecycle"). Once they call shadow_vm_hold_releases(), a set that
+ * shadow_vm_reap releases only becomes dying; the services close its
+ * sessions, drop every pointer into it and call shadow_vm_free(id), which
+ * frees it. Without that call, shadow_vm_reap frees at once. */
+void shadow_vm_hold_releases(void);
+bool shadow_vm_dying(unsigned id);
+void shadow_vm_free(unsigned id);
 
 void shadow_vm_lock(struct shadow_vm *vm);
 void shadow_vm_unlock(struct shadow_vm *vm);

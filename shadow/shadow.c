@@ -13,13 +13,14 @@
 #include "shadow/ring.h"
 #include "shadow/uart.h"
 #include "shadow/vga.h"
+#include "shadow/vm_table.h"
 
 #define COM1_BASE      0x3F8
 #define SERIAL_RING    (64 * 1024)
 #define SHADOW_PLANES_BYTES     (4 * 64 * 1024)
+#define REAP_PERIOD_MS 100          /* shadow_vm_reap looks at the table no more often */
 
 struct shadow_vm {
-    uint64_t key;
     unsigned id;
     struct spinlock lock;           /* one vCPU of the VM at a time in a device */
     struct uart uart;
@@ -32,13 +33,22 @@ struct shadow_vm {
     uint64_t vga_window_pa;         /* 128 KiB of region pages backing 0xA0000 */
     uint8_t *text_seen;             /* the text window as last imported (VGA_TEXT_SIZE) */
     uint8_t *gfx_seen;              /* A0000-AFFFF as last imported (mode 13h), 64 KiB */
+    uint64_t serial_end;            /* where the last set with this number stopped writing */
+    uint64_t unused_ms;             /* at the reap that released it, for the log */
 };
 
+/* The slots' identity lives in `table`; vms[i] is slot i's device set
+ * while the slot is used. Everything below is under table_lock. */
 static struct shadow_vm vms[SHADOW_MAX_VMS];
-static unsigned nvms;
+static struct vm_table table;
 static struct spinlock table_lock = SPINLOCK_INIT;
+static bool held;                   /* shadow_vm_hold_releases: reaped sets wait for shadow_vm_free */
+static bool warned_full;            /* "no device set" logged since the last release */
+static uint64_t last_now_ms;        /* vmx/'s latest time, for sets shadow_vm_get creates */
+static uint64_t release_gen;        /* atomic */
+static uint64_t next_reap_ms;       /* atomic */
 
-static bool vm_setup(struct shadow_vm *vm, uint64_t key, unsigned id)
+static bool vm_setup(struct shadow_vm *vm, unsigned id)
 {
     vm->serial_ring = kzalloc(SERIAL_RING);
     vm->vga_planes = kzalloc(SHADOW_PLANES_BYTES);
@@ -58,46 +68,146 @@ static bool vm_setup(struct shadow_vm *vm, uint64_t key, unsigned id)
     memset((void *)(uintptr_t)win, 0, SHADOW_VGA_SIZE);
     memset(vm->text_seen, 0xFF, VGA_TEXT_SIZE);    /* the first sync imports everything shown */
     memset(vm->gfx_seen, 0xFF, 0x10000);
-    vm->key = key;
     vm->id = id;
     vm->vga_window_pa = win;
     vm->lock = (struct spinlock)SPINLOCK_INIT;
+    vm->uart_level = false;
     uart_init(&vm->uart, vm->serial_ring, SERIAL_RING);
+    /* Positions go on from the previous set with this number, so a cursor
+     * kept per number (serial_mirror) reads the new VM from its first byte. */
+    ring_init_at(uart_output(&vm->uart), vm->serial_ring, SERIAL_RING, vm->serial_end);
     i8042_init(&vm->kbd);
     vga_init(&vm->vga, vm->vga_planes);
     pic_observer_init(&vm->pic);
     return true;
 }
 
-struct shadow_vm *shadow_vm_get(uint64_t key)
+/* Slot s was just created in the table for `key`: its devices, or the slot
+ * given back when there is no memory for them. */
+static struct shadow_vm *vm_created(int s, uint64_t key)
 {
-    struct shadow_vm *found = NULL;
+    if (!vm_setup(&vms[s], (unsigned)s)) {
+        vm_table_release_done(&table, (unsigned)s);
+        return NULL;
+    }
+    kprintf("shadow: user VM %d created (key 0x%llx): serial, keyboard, VGA\n", s,
+            (unsigned long long)key);
+    return &vms[s];
+}
+
+/* Once until a set is released: shadow_vm_enter runs at every VM entry. */
+static void warn_no_set(uint64_t key)
+{
+    if (warned_full)
+        return;
+    warned_full = true;
+    kprintf("shadow: no device set for user VM key 0x%llx (all %u in use, %u vCPUs tracked, "
+            "or out of memory)\n", (unsigned long long)key, SHADOW_MAX_VMS, VM_TABLE_MEMBERS);
+}
+
+/* Frees a dying set. Nobody can find it any more; a vCPU or the network
+ * service that found it before may still be in a device: wait for it. */
+static void vm_release(struct shadow_vm *vm)
+{
+    spin_lock(&vm->lock);
+    spin_unlock(&vm->lock);
+    __atomic_add_fetch(&release_gen, 1, __ATOMIC_RELEASE);    /* before the pages can be reused */
+    vm->serial_end = ring_pos(uart_output(&vm->uart));
+    kfree(vm->serial_ring);
+    kfree(vm->vga_planes);
+    kfree(vm->text_seen);
+    kfree(vm->gfx_seen);
+    palloc_free(&region_pages, vm->vga_window_pa, SHADOW_VGA_SIZE / PAGE_SIZE);
+    vm->serial_ring = vm->vga_planes = vm->text_seen = vm->gfx_seen = NULL;
+    vm->vga_window_pa = 0;
+    kprintf("shadow: user VM %u released (key 0x%llx, unused for %llu ms)\n", vm->id,
+            (unsigned long long)table.slots[vm->id].key, (unsigned long long)vm->unused_ms);
+    vm_table_release_done(&table, vm->id);
+    warned_full = false;
+}
+
+static void note_time(uint64_t now_ms)
+{
+    if (now_ms > last_now_ms)
+        last_now_ms = now_ms;
+}
+
+struct shadow_vm *shadow_vm_enter(uint64_t vmcs12, uint64_t key, bool resume, uint64_t now_ms)
+{
+    enum vm_table_how how;
+    uint64_t old_key;
+    struct shadow_vm *vm = NULL;
     spin_lock(&table_lock);
-    for (unsigned i = 0; i < nvms && !found; i++)
-        if (vms[i].key == key)
-            found = &vms[i];
-    if (!found && nvms < SHADOW_MAX_VMS && vm_setup(&vms[nvms], key, nvms)) {
-        found = &vms[nvms];
-        __atomic_store_n(&nvms, nvms + 1, __ATOMIC_RELEASE);   /* set up before it is counted */
-        kprintf("shadow: user VM %u created (key 0x%llx): serial, keyboard, VGA\n", found->id,
-                (unsigned long long)key);
+    note_time(now_ms);
+    int s = vm_table_enter(&table, vmcs12, key, resume, now_ms, &how, &old_key);
+    if (s >= 0 && how == VM_TABLE_CREATED) {
+        vm = vm_created(s, key);
+    } else if (s >= 0) {
+        vm = &vms[s];
+        if (how == VM_TABLE_REKEYED)
+            kprintf("shadow: user VM %d re-keyed 0x%llx -> 0x%llx (L1 changed its EPT root)\n",
+                    s, (unsigned long long)old_key, (unsigned long long)key);
+    }
+    if (vm == NULL)
+        warn_no_set(key);
+    spin_unlock(&table_lock);
+    return vm;
+}
+
+void shadow_vm_vmclear(uint64_t vmcs12, uint64_t now_ms)
+{
+    spin_lock(&table_lock);
+    note_time(now_ms);
+    vm_table_vmclear(&table, vmcs12, now_ms);
+    spin_unlock(&table_lock);
+}
+
+void shadow_vm_reap(uint64_t now_ms)
+{
+    /* Every exit may call this: one CPU per period takes the lock. */
+    uint64_t next = __atomic_load_n(&next_reap_ms, __ATOMIC_RELAXED);
+    if (now_ms < next ||
+        !__atomic_compare_exchange_n(&next_reap_ms, &next, now_ms + REAP_PERIOD_MS, false,
+                                     __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        return;
+    unsigned reaped[SHADOW_MAX_VMS];
+    spin_lock(&table_lock);
+    note_time(now_ms);
+    unsigned n = vm_table_reap(&table, now_ms, reaped);
+    for (unsigned i = 0; i < n; i++) {
+        struct shadow_vm *vm = &vms[reaped[i]];
+        vm->unused_ms = now_ms - table.slots[reaped[i]].last_use_ms;
+        if (!held)
+            vm_release(vm);
     }
     spin_unlock(&table_lock);
-    if (!found)
-        kprintf("shadow: no device set for user VM key 0x%llx (all %u in use or out of memory)\n",
-                (unsigned long long)key, SHADOW_MAX_VMS);
-    return found;
+}
+
+uint64_t shadow_vm_release_gen(void)
+{
+    return __atomic_load_n(&release_gen, __ATOMIC_ACQUIRE);
+}
+
+struct shadow_vm *shadow_vm_get(uint64_t key)
+{
+    bool created;
+    struct shadow_vm *vm = NULL;
+    spin_lock(&table_lock);
+    int s = vm_table_get(&table, key, last_now_ms, &created);
+    if (s >= 0)
+        vm = created ? vm_created(s, key) : &vms[s];
+    if (vm == NULL)
+        warn_no_set(key);
+    spin_unlock(&table_lock);
+    return vm;
 }
 
 struct shadow_vm *shadow_vm_find(uint64_t key)
 {
-    struct shadow_vm *found = NULL;
     spin_lock(&table_lock);
-    for (unsigned i = 0; i < nvms && !found; i++)
-        if (vms[i].key == key)
-            found = &vms[i];
+    int s = vm_table_lookup(&table, key);
     spin_unlock(&table_lock);
-    return found;
+    return s >= 0 ? &vms[s] : NULL;
 }
 
 unsigned shadow_vm_id(const struct shadow_vm *vm) { return vm->id; }
@@ -204,14 +314,37 @@ size_t shadow_serial_read(struct shadow_vm *vm, uint64_t *cursor, uint8_t *buf, 
 
 /* ------------------------------------------- shadow/devices.h (net/) */
 
-unsigned shadow_vm_count(void)
-{
-    return __atomic_load_n(&nvms, __ATOMIC_ACQUIRE);
-}
+unsigned shadow_vm_count(void) { return SHADOW_MAX_VMS; }
 
 struct shadow_vm *shadow_vm_at(unsigned id)
 {
-    return id < shadow_vm_count() ? &vms[id] : NULL;
+    spin_lock(&table_lock);
+    bool live = vm_table_live(&table, id);
+    spin_unlock(&table_lock);
+    return live ? &vms[id] : NULL;
+}
+
+void shadow_vm_hold_releases(void)
+{
+    spin_lock(&table_lock);
+    held = true;
+    spin_unlock(&table_lock);
+}
+
+bool shadow_vm_dying(unsigned id)
+{
+    spin_lock(&table_lock);
+    bool dying = id < SHADOW_MAX_VMS && table.slots[id].used && table.slots[id].dying;
+    spin_unlock(&table_lock);
+    return dying;
+}
+
+void shadow_vm_free(unsigned id)
+{
+    spin_lock(&table_lock);
+    if (id < SHADOW_MAX_VMS && table.slots[id].used && table.slots[id].dying)
+        vm_release(&vms[id]);
+    spin_unlock(&table_lock);
 }
 
 void shadow_vm_lock(struct shadow_vm *vm) { spin_lock(&vm->lock); }

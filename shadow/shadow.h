@@ -1,7 +1,9 @@
 /*
  * shadow/: the one header vmx/ uses. A user VM (L2) gets its own shadow
- * serial port, keyboard controller and VGA the first time vsbypass sees it
- * touch one; vmx/ routes the trapped accesses here and never to L1.
+ * serial port, keyboard controller and VGA when vsbypass first enters it
+ * (or sees it touch one); vmx/ routes the trapped accesses here and never
+ * to L1. The set is released once L1 has stopped running the VM for
+ * SHADOW_RELEASE_MS (docs/architecture.md, "User VM lifecycle").
  */
 #ifndef SHADOW_SHADOW_H
 #define SHADOW_SHADOW_H
@@ -16,9 +18,23 @@
 
 struct shadow_vm;
 
+/* Every nested VM entry: the device set of the user VM this VMCS12 runs
+ * (created, joined or re-keyed per docs/architecture.md, "User VM
+ * lifecycle"); NULL if none can be had. */
+struct shadow_vm *shadow_vm_enter(uint64_t vmcs12, uint64_t key, bool resume, uint64_t now_ms);
+/* L1 executed VMCLEAR on vmcs12. */
+void shadow_vm_vmclear(uint64_t vmcs12, uint64_t now_ms);
+/* Releases the sets unused for SHADOW_RELEASE_MS; cheap, call often, any CPU. */
+void shadow_vm_reap(uint64_t now_ms);
+/* Bumped at every release: an EPT02 built before it must be dropped
+ * (it may map the freed VGA window). */
+uint64_t shadow_vm_release_gen(void);
+
 /* The device set for the user VM identified by `key` (its EPT12 root),
- * created on first use; NULL if every slot is taken. */
+ * created if no live set has that key; NULL if every slot is taken. A set
+ * created here with no vCPU entering it is released like an unused one. */
 struct shadow_vm *shadow_vm_get(uint64_t key);
+/* Its number: 0 .. SHADOW_MAX_VMS-1, given again after a release. */
 unsigned shadow_vm_id(const struct shadow_vm *vm);
 
 /* Ports the shadow devices own: COM1, the i8042, the VGA registers. */
@@ -30,7 +46,7 @@ void shadow_port_out(struct shadow_vm *vm, uint16_t port, unsigned size, uint32_
  * physical address of page `index` (0..31), written by the guest directly. */
 uint64_t shadow_vga_page(struct shadow_vm *vm, unsigned index);
 
-/* The device set for `key` if it exists (never creates one). */
+/* The live device set for `key` if there is one (never creates one). */
 struct shadow_vm *shadow_vm_find(uint64_t key);
 
 /* Interrupts (docs/interrupts.md). L2's writes to its 8259s are observed on

@@ -2,7 +2,7 @@
  * when a management NIC is up, then driven from CPU 0's VM exits
  * (CORE_POLL): lwIP with DHCP on the NIC, the tenant console over TLS on
  * port 7001 and VNC over TLS on 5900 + n, for every user VM's shadow
- * devices as vsbypass creates them.
+ * devices as vsbypass creates them, until it releases them.
  *
  * Credentials come as GRUB modules, named by a word in the module's
  * command line: tls-cert (server chain, PEM), tls-key (its key, PEM),
@@ -34,7 +34,8 @@ static struct policy policy;
 static struct console_srv_config console_cfg;
 static struct vnc_srv_config vnc_cfg;
 static bool running, vnc_on;
-static unsigned vms_served;
+static bool served[SHADOW_MAX_VMS];     /* the set with this number is registered */
+static uint64_t vnc_fb[SHADOW_MAX_VMS]; /* its VNC framebuffer pages; 0: none */
 
 /* The module whose command line has `word` as one of its words. */
 static const struct boot_module *module(const char *word)
@@ -133,6 +134,9 @@ static void net_init(void)
         if (!vnc_on)
             kprintf("net: vnc: %s\n", why);
     }
+    /* From now on the services hold pointers into the device sets: a
+     * released set waits for net_poll to let go of it. */
+    shadow_vm_hold_releases();
     running = true;
     core_poll_enable();
     kprintf("net: %s; console on TLS port %u, VNC %s%u once user VMs appear\n",
@@ -147,9 +151,9 @@ static void vga_sync(void *vm)
 }
 
 /* A user VM's device set appeared: make it reachable. */
-static void serve_vm(unsigned id)
+static void serve_vm(unsigned id, struct shadow_vm *vm)
 {
-    struct shadow_vm *vm = shadow_vm_at(id);
+    served[id] = true;
     if (!console_srv_add_vm(id, shadow_vm_uart(vm), vm))
         net_log("console: user VM %u: beyond the console's %u VMs", id, CONSOLE_SRV_MAX_VMS);
     if (!vnc_on)
@@ -159,6 +163,7 @@ static void serve_vm(unsigned id)
         net_log("vnc: user VM %u: no memory for its framebuffer", id);
         return;
     }
+    vnc_fb[id] = fb;
     struct vnc_srv_vm dev = {
         .vga = shadow_vm_vga(vm), .kbd = shadow_vm_kbd(vm), .fb = (uint32_t *)(uintptr_t)fb,
         .lock = vm, .before_render = vga_sync, .arg = vm,
@@ -168,12 +173,40 @@ static void serve_vm(unsigned id)
         net_log("%s", why);
 }
 
+/* The set is being released: its sessions end and nothing here points
+ * into it any more. */
+static void unserve_vm(unsigned id)
+{
+    console_srv_remove_vm(id);
+    if (vnc_on)
+        vnc_srv_remove_vm(id);
+    if (vnc_fb[id] != 0)
+        palloc_free(&region_pages, vnc_fb[id], (FB_BYTES + PAGE_SIZE - 1) / PAGE_SIZE);
+    vnc_fb[id] = 0;
+    served[id] = false;
+    net_log("user VM %u released: its console and VNC sessions are closed", id);
+}
+
+/* Serves each live set once per life; lets go of each dying one. */
+static void track_vms(void)
+{
+    for (unsigned id = 0; id < shadow_vm_count(); id++) {
+        struct shadow_vm *vm;
+        if (shadow_vm_dying(id)) {
+            if (served[id])
+                unserve_vm(id);
+            shadow_vm_free(id);
+        } else if (!served[id] && (vm = shadow_vm_at(id)) != NULL) {
+            serve_vm(id, vm);
+        }
+    }
+}
+
 static void net_poll(void)
 {
     if (!running)
         return;
-    while (vms_served < shadow_vm_count())
-        serve_vm(vms_served++);
+    track_vms();
     net_kern_netif_poll();
     sys_check_timeouts();
     console_srv_poll();
