@@ -1,4 +1,5 @@
-/* A deliberately small x86 decoder: only the MOV forms that MMIO needs. */
+/* A deliberately small x86 decoder: only the MOV forms that MMIO needs
+ * (register, immediate and moffs forms, MOVZX for loads). */
 #include "vmx/decode.h"
 #include <stdbool.h>
 
@@ -105,6 +106,15 @@ int decode_mmio_store(const uint8_t *code, size_t n, unsigned bits, const uint64
     uint8_t rex = pf.rex;
     unsigned size = pf.opnd, addr_bits = pf.addr_bits;
     uint8_t opcode = pf.opcode, modrm;
+    if (opcode == 0xA2 || opcode == 0xA3) {
+        /* MOV moffs, AL/eAX: the address is an immediate of the address size. */
+        if (!skip(&c, addr_bits / 8))
+            return -1;
+        out->size = opcode == 0xA2 ? 1 : size;
+        out->value = mask(regs[0], out->size);
+        out->len = (unsigned)c.pos;
+        return 0;
+    }
     if (opcode != 0x88 && opcode != 0x89 && opcode != 0xC6 && opcode != 0xC7)
         return -1;
     if (!take(&c, &modrm) || !skip_modrm_mem(&c, modrm, addr_bits))
@@ -147,6 +157,16 @@ int decode_mmio_load(const uint8_t *code, size_t n, unsigned bits, struct mmio_l
     unsigned opnd = pf.opnd, addr_bits = pf.addr_bits;
     uint8_t modrm;
     unsigned size, dest;
+    if (b == 0xA0 || b == 0xA1) {
+        /* MOV AL/eAX, moffs */
+        if (!skip(&c, addr_bits / 8))
+            return -1;
+        out->size = out->dest_size = b == 0xA0 ? 1 : opnd;
+        out->reg = 0;
+        out->high_byte = false;
+        out->len = (unsigned)c.pos;
+        return 0;
+    }
     if (b == 0x8A) {
         size = dest = 1;
     } else if (b == 0x8B) {

@@ -127,6 +127,10 @@ static const struct store_case reg64[] = {
     { "mov gs:[rdi],eax",           CODE(0x65, 0x89, 0x07),             3, 4, EAX },
     { "five segment prefixes",      CODE(0x2e, 0x3e, 0x26, 0x36, 0x64, 0x89, 0x07), 7, 4, EAX },
     { "mov [edi],eax (67)",         CODE(0x67, 0x89, 0x07),             3, 4, EAX },
+    { "movabs [0xfee00310],eax",    CODE(0xa3, 0x10, 0x03, 0xe0, 0xfe, 0, 0, 0, 0), 9, 4, EAX },
+    { "movabs [moffs64],rax (REX.W)", CODE(0x48, 0xa3, 0x10, 0x03, 0xe0, 0xfe, 0, 0, 0, 0), 10, 8, RAX },
+    { "movabs [moffs64],al",        CODE(0xa2, 0x10, 0x03, 0xe0, 0xfe, 0, 0, 0, 0), 9, 1, 0x10 },
+    { "mov [moffs32],ax (66 67)",   CODE(0x66, 0x67, 0xa3, 0x10, 0x03, 0xe0, 0xfe), 7, 2, AX },
 };
 
 static void test_64bit_register_stores(void **state)
@@ -167,6 +171,8 @@ static const struct store_case code32[] = {
     { "mov [esp+8],eax (SIB+d8)",   CODE(0x89, 0x44, 0x24, 0x08),       4, 4, EAX },
     { "mov [0xfee00300],eax",       CODE(0x89, 0x05, 0x00, 0x03, 0xe0, 0xfe), 6, 4, EAX },
     { "mov [esi],eax",              CODE(0x89, 0x06),                   2, 4, EAX },
+    { "mov [0xfee00300],eax (moffs32)", CODE(0xa3, 0x00, 0x03, 0xe0, 0xfe), 5, 4, EAX },
+    { "mov [0x300],al (67: moffs16)", CODE(0x67, 0xa2, 0x00, 0x03),     4, 1, 0x10 },
     { "mov [edi],ax",               CODE(0x66, 0x89, 0x07),             3, 2, AX },
     { "mov [edi],ah",               CODE(0x88, 0x27),                   2, 1, AH },
     { "mov [0x1234],eax (67: 16-bit addressing)", CODE(0x67, 0x89, 0x06, 0x34, 0x12), 5, 4, EAX },
@@ -224,6 +230,8 @@ static const struct reject_case rejects[] = {
     { "mov al,[rdi] (load)",                64, CODE(0x8a, 0x07) },
     { "rep movsd",                          64, CODE(0xf3, 0xa5) },
     { "movsd",                              64, CODE(0xa5) },
+    { "movabs [moffs64],eax cut short",     64, CODE(0xa3, 0x10, 0x03, 0xe0, 0xfe) },
+    { "mov eax,[moffs] (load)",             64, CODE(0xa1, 0x10, 0x03, 0xe0, 0xfe, 0, 0, 0, 0) },
     { "stosd",                              64, CODE(0xab) },
     { "movups [rdi],xmm0",                  64, CODE(0x0f, 0x11, 0x07) },
     { "add [rdi],eax",                      64, CODE(0x01, 0x07) },
@@ -398,6 +406,18 @@ static void test_loads(void **state)
     static const uint8_t sib[] = { 0x8B, 0x84, 0x8B, 0x00, 0x10, 0x00, 0x00 };  /* disp32(%rbx,%rcx,4) */
     assert_int_equal(load(64, sib, sizeof sib, &ld), 0);
     assert_int_equal(ld.len, 7);
+    static const uint8_t moffs[] = { 0xA1, 0x20, 0x03, 0xE0, 0xFE, 0, 0, 0, 0 };  /* movabs 0xfee00320,%eax */
+    assert_int_equal(load(64, moffs, sizeof moffs, &ld), 0);
+    assert_int_equal(ld.len, 9);
+    assert_int_equal(ld.reg, 0);
+    assert_int_equal(ld.size, 4);
+    assert_int_equal(mmio_load_apply(&ld, ~0ULL, 0x12345678), 0x12345678ULL);
+    static const uint8_t moffs_b[] = { 0xA0, 0x20, 0x03, 0xE0, 0xFE };     /* mov 0xfee00320,%al (32-bit) */
+    assert_int_equal(load(32, moffs_b, sizeof moffs_b, &ld), 0);
+    assert_int_equal(ld.len, 5);
+    assert_int_equal(mmio_load_apply(&ld, 0x1234, 0xAB), 0x12ABULL);
+    static const uint8_t moffs_cut[] = { 0xA1, 0x20, 0x03 };
+    assert_int_equal(load(64, moffs_cut, sizeof moffs_cut, &ld), -1);
     static const uint8_t reg_form[] = { 0x8B, 0xC1 };               /* mov %ecx,%eax: no memory */
     assert_int_equal(load(64, reg_form, sizeof reg_form, &ld), -1);
     static const uint8_t store[] = { 0x89, 0x00 };
