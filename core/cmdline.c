@@ -170,6 +170,12 @@ static const char *opt_vmcs_shadow(const char *val, struct vsb_config *cfg, char
     return parse_on_off(val, &cfg->vmcs_shadow);
 }
 
+static const char *opt_vmcs02_keep(const char *val, struct vsb_config *cfg, char *note, size_t notelen)
+{
+    (void)note, (void)notelen;
+    return parse_on_off(val, &cfg->vmcs02_keep);
+}
+
 static const char *opt_serial_mirror(const char *val, struct vsb_config *cfg, char *note, size_t notelen)
 {
     (void)note, (void)notelen;
@@ -335,6 +341,7 @@ static const struct cmdline_opt options[] = {
     { "nested", "on|off", "on", "offer VT-x to the cloud VM (nested VMX: its hypervisor can run user VMs)", opt_nested, false },
     { "passthrough", "on|off", "on", "keep user VMs' serial, keyboard and VGA in vsbypass (off: left to the cloud, for comparison)", opt_passthrough, false },
     { "vmcs_shadow", "on|off", "on", "let L1's VMREAD/VMWRITE use a shadow VMCS where the CPU can (off: every one exits, for comparison)", opt_vmcs_shadow, false },
+    { "vmcs02_keep", "on|off", "on", "keep each VMCS02 between L2 entries, writing only what L1 changed (off: rebuilt at every entry, for comparison)", opt_vmcs02_keep, false },
     { "serial_mirror", "N|off", "off", "debug, trusted console only: copy user VM N's shadow serial output to COM2", opt_serial_mirror, false },
     { "smp", "N", "all", "start at most N CPUs (1..64)", opt_smp, false },
     { "selftest", "NAME", "none", "after boot, run a self-test: 'exception' raises #UD to show the fault report", opt_selftest, false },
@@ -358,6 +365,7 @@ void cmdline_defaults(struct vsb_config *cfg)
     cfg->nested = true;
     cfg->passthrough = true;
     cfg->vmcs_shadow = true;
+    cfg->vmcs02_keep = true;
     cfg->serial_mirror = -1;
     cfg->net_nic = -1;
     cfg->net_ip = 0;

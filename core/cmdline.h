@@ -16,6 +16,7 @@ struct vsb_config {
     bool nested;                /* nested=: offer VMX to the cloud VM */
     bool passthrough;           /* passthrough=: user VMs' console devices stay in L0 */
     bool vmcs_shadow;           /* vmcs_shadow=: L1's VMREAD/VMWRITE through a shadow VMCS */
+    bool vmcs02_keep;           /* vmcs02_keep=: VMCS02 kept between entries, not rebuilt */
     int serial_mirror;          /* serial_mirror=: user VM whose serial goes to COM2, -1 off */
     int boot_drive;             /* boot=: -1 BIOS boot order (INT 19h), else 0x80 + N */
     int32_t net_nic;            /* net_nic=: PCI bus << 8 | dev << 3 | fn, -1 = auto */

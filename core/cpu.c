@@ -122,6 +122,20 @@ _Noreturn void cpu_park(void)
 void cpu_exception(struct trap_frame *tf)
 {
     unsigned v = (unsigned)tf->vector;
+    /* Every NMI belongs to the cloud VM (an IPI it sent, or vsbypass's own
+     * virtual INIT): one that arrives in VMX root mode is noted here and
+     * handed to the guest at this CPU's next VM entry (vmx/lapic.c). */
+    if (v == 2 && percpu_ready) {
+        struct percpu *c = this_cpu();
+        c->nmi_pending = true;
+        c->nmis_taken++;
+        return;
+    }
+    extern const char msr_read_insn[], msr_write_insn[], msr_fault_resume[];
+    if (v == 13 && (tf->rip == (uint64_t)msr_read_insn || tf->rip == (uint64_t)msr_write_insn)) {
+        tf->rip = (uint64_t)msr_fault_resume;
+        return;
+    }
     kprintf("\ncpu%u: EXCEPTION vector %u (%s) error 0x%llx\n", cpu_current_id(), v,
             v < 32 ? exc_names[v] : "?", (unsigned long long)tf->error);
     kprintf("  rip %016llx cs %04llx rflags %016llx rsp %016llx ss %04llx\n",

@@ -37,6 +37,8 @@ struct percpu {
     uint64_t gdt[7];
     struct tss64 tss;
     uint8_t ist_stack[IST_STACK_SIZE] __attribute__((aligned(16)));
+    volatile bool nmi_pending;      /* an NMI arrived while vsbypass ran (for the guest) */
+    uint64_t nmis_taken;            /* NMIs taken by vsbypass itself, passed on */
 };
 _Static_assert(offsetof(struct percpu, self) == 0, "this_cpu() reads %gs:0");
 
@@ -49,6 +51,9 @@ void cpu_init_bsp(void);
 void cpu_init_ap(struct percpu *c);
 unsigned cpu_online_count(void);
 void cpu_exception(struct trap_frame *tf);
+/* RDMSR/WRMSR that return -1 on #GP instead of halting (core/msr_safe.S). */
+int msr_read_safe(uint32_t msr, uint64_t *value);
+int msr_write_safe(uint32_t msr, uint64_t value);
 _Noreturn void cpu_park(void);
 
 #endif

@@ -160,9 +160,13 @@ uint32_t vmx_ctl_adjust(uint32_t cap_msr, uint32_t want, uint32_t required, cons
 static void vmcs_setup_controls(void)
 {
     bool tru = rdmsr(MSR_IA32_VMX_BASIC) & VMX_BASIC_TRUE_CTLS;
-    /* NMI exiting carries virtual INITs (vmx/lapic.c); real NMIs are reinjected. */
-    vmcs_write(VMCS_PIN_CTLS, vmx_ctl_adjust(tru ? MSR_IA32_VMX_TRUE_PINBASED_CTLS : MSR_IA32_VMX_PINBASED_CTLS,
-                                         PIN_NMI_EXIT, PIN_NMI_EXIT, "pin-based"));
+    /* NMI exiting carries virtual INITs (vmx/lapic.c); real NMIs are reinjected,
+     * held back by NMI-window exiting (which needs virtual NMIs) while the
+     * guest blocks them. */
+    uint32_t pin = vmx_ctl_adjust(tru ? MSR_IA32_VMX_TRUE_PINBASED_CTLS : MSR_IA32_VMX_PINBASED_CTLS,
+                                  PIN_NMI_EXIT | PIN_VIRTUAL_NMI, PIN_NMI_EXIT, "pin-based");
+    vmcs_write(VMCS_PIN_CTLS, pin);
+    cloud.nmi_window = pin & PIN_VIRTUAL_NMI;
     uint32_t proc = PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS | PROCBASED_ACTIVATE_SECONDARY;
     vmcs_write(VMCS_PROC_CTLS, vmx_ctl_adjust(tru ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS : MSR_IA32_VMX_PROCBASED_CTLS,
                                           proc, proc, "processor-based"));

@@ -12,6 +12,7 @@ struct cloud_vm {
     uint64_t msr_bitmap_pa;
     struct bios_view bios;
     bool nested;                /* VMX offered to the cloud VM */
+    bool nmi_window;            /* VMCS01 has virtual NMIs: NMI-window exiting works */
     struct nested_caps caps;    /* what it sees in IA32_VMX_* */
     volatile bool ready;        /* shared structures built: CPUs may launch */
     volatile bool stopped;      /* a fatal guest event: no CPU resumes it */
@@ -32,12 +33,21 @@ void cloud_print_exit_stats(void);
  * the instruction that exited (clearing any STI/MOV SS shadow). */
 void vmx_inject_exception(unsigned vec, bool has_error, uint32_t error);
 void vmx_skip_instruction(void);
+/* The exit interrupted the delivery of an event (IDT-vectoring information
+ * valid): deliver it again at the next entry, or it is lost. */
+void vmx_reinject_vectoring(void);
 
 /* Host-state fields of the current VMCS (shared by VMCS01 and VMCS02). */
 void vmx_write_host_state(struct vcpu *v);
 /* A control value: `want` plus the CPU's must-be-1 bits, within its may-be-1
  * bits; panics if `required` bits are not available. */
 uint32_t vmx_ctl_adjust(uint32_t cap_msr, uint32_t want, uint32_t required, const char *name);
+
+/* MSRs vsbypass traps for the cloud VM (IA32_FEATURE_CONTROL, the VMX
+ * capabilities): 0 and the value the guest reads; 1 for one that reads as
+ * #GP; -1 for an MSR the guest reaches directly. Writes to the trapped
+ * ones are refused (#GP). */
+int cloud_msr_emulated(uint32_t msr, uint64_t *val);
 
 /* The vCPU running on `cpu`, or NULL before it launched. */
 struct vcpu *cloud_vcpu(unsigned cpu);

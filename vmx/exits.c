@@ -17,6 +17,7 @@
 #include "vmx/decode.h"
 #include "vmx/guest.h"
 #include "vmx/lapic.h"
+#include "vmx/passthrough.h"
 #include "vmx/nested_exits.h"
 #include "vmx/vmcs_shadow.h"
 #include "vmx/vmx_hw.h"
@@ -65,6 +66,17 @@ void vmx_skip_instruction(void)
     uint64_t intr = vmcs_read(VMCS_GUEST_INTERRUPTIBILITY);
     if (intr & 3)
         vmcs_write(VMCS_GUEST_INTERRUPTIBILITY, intr & ~3ULL);
+}
+
+void vmx_reinject_vectoring(void)
+{
+    uint32_t idt = (uint32_t)vmcs_read(VMCS_IDT_VECTORING_INFO);
+    if (!(idt & INTR_INFO_VALID))
+        return;
+    vmcs_write(VMCS_ENTRY_INTR_INFO, idt & ~(1u << 12));   /* bit 12 is undefined for entry */
+    if (idt & INTR_INFO_DELIVER_ERROR)
+        vmcs_write(VMCS_ENTRY_EXCEPTION_ERROR, vmcs_read(VMCS_IDT_VECTORING_ERROR));
+    vmcs_write(VMCS_ENTRY_INSTR_LEN, vmcs_read(VMCS_EXIT_INSTR_LEN));
 }
 
 void vmx_inject_exception(unsigned vec, bool has_error, uint32_t error)
@@ -132,17 +144,22 @@ static void h_cpuid(struct vcpu *v)
 }
 
 /* Only the MSRs trapped in cloud_setup's bitmap arrive here. */
-static void h_rdmsr(struct vcpu *v)
+int cloud_msr_emulated(uint32_t msr, uint64_t *val)
 {
-    uint32_t msr = (uint32_t)v->regs.rcx;
-    uint64_t val;
     if (msr == MSR_IA32_FEATURE_CONTROL) {
         /* Locked, as firmware leaves it; VMX outside SMX on only when offered. */
-        set_edx_eax(v, FEATURE_CONTROL_LOCK | (cloud.nested ? FEATURE_CONTROL_VMX_OUTSIDE_SMX : 0));
-        vmx_skip_instruction();
-        return;
+        *val = FEATURE_CONTROL_LOCK | (cloud.nested ? FEATURE_CONTROL_VMX_OUTSIDE_SMX : 0);
+        return 0;
     }
-    if (cloud.nested && !nested_caps_rdmsr(&cloud.caps, msr, &val)) {
+    if (msr >= MSR_IA32_VMX_BASIC && msr <= MSR_IA32_VMX_VMFUNC)
+        return cloud.nested && !nested_caps_rdmsr(&cloud.caps, msr, val) ? 0 : 1;
+    return -1;
+}
+
+static void h_rdmsr(struct vcpu *v)
+{
+    uint64_t val;
+    if (cloud_msr_emulated((uint32_t)v->regs.rcx, &val) == 0) {
         set_edx_eax(v, val);
         vmx_skip_instruction();
         return;
@@ -202,6 +219,12 @@ static void h_cr_access(struct vcpu *v)
 static void h_preempt_timer(struct vcpu *v)
 {
     (void)v;                    /* core_poll runs after every exit anyway */
+}
+
+/* L1 can take the NMI it was waiting for (vmx/lapic.c armed the window). */
+static void h_nmi_window(struct vcpu *v)
+{
+    lapic_nmi_deliver(v, true);
 }
 
 static void h_xsetbv(struct vcpu *v)
@@ -432,7 +455,21 @@ static const exit_handler handlers[EXIT_REASON_MAX] = {
     [EXIT_REASON_EPT_MISCONFIG] = h_ept_misconfig,
     [EXIT_REASON_XSETBV] = h_xsetbv,
     [EXIT_REASON_PREEMPT_TIMER] = h_preempt_timer,
+    [EXIT_REASON_NMI_WINDOW] = h_nmi_window,
 };
+
+/* An NMI vsbypass took in root mode (core/cpu.c) goes to the guest. */
+static void take_root_nmi(struct vcpu *v)
+{
+    struct percpu *c = this_cpu();
+    if (!c->nmi_pending)
+        return;
+    c->nmi_pending = false;
+    if (v->in_l2)
+        v->nmi_pending = true;      /* for L1, at the next exit to it */
+    else
+        lapic_nmi_exit(v);
+}
 
 struct vcpu *vmx_exit_handler(struct vcpu *v)
 {
@@ -463,6 +500,7 @@ struct vcpu *vmx_exit_handler(struct vcpu *v)
         if (!v->in_l2)              /* reflected to L1: VMCS12 changed */
             vmcs_shadow_push(v, nested_vcpu_of(v->cpu));
         core_poll(v->cpu);
+        take_root_nmi(v);
         return v;
     }
     if (reason & EXIT_REASON_ENTRY_FAILURE_BIT)
@@ -477,12 +515,17 @@ struct vcpu *vmx_exit_handler(struct vcpu *v)
         kprintf("cloud: unhandled exit reason %u (%s)\n", basic, reason_name(basic));
         cloud_stop(v, "unhandled VM exit");
     }
+    /* An event cut short by this exit is delivered again first; an NMI the
+     * handler wants to inject then waits for its window. */
+    vmx_reinject_vectoring();
     h(v);
     if (cloud.stopped)
         cpu_park();
     if (basic < EXIT_REASON_MAX)
         v->exit_cycles[basic] += rdtsc() - t0;
+    passthrough_tick();
     core_poll(v->cpu);
+    take_root_nmi(v);
     return v;
 }
 
@@ -553,10 +596,18 @@ static void print_nested_stats(void)
                         (unsigned long long)(v->rt_l0_exits[r] / v->rt_count[r]),
                         (unsigned long long)(v->rt_ticks[r] / v->rt_count[r]));
     }
-    uint64_t irqs = 0;
+    uint64_t irqs = 0, full = 0, incr = 0, writes = 0;
     for (unsigned c = 0; c < MAX_CPUS; c++)
-        if (all_vcpus[c])
+        if (all_vcpus[c]) {
             irqs += all_vcpus[c]->l2_irqs_injected;
+            full += all_vcpus[c]->vmcs02_full;
+            incr += all_vcpus[c]->vmcs02_incr;
+            writes += all_vcpus[c]->vmcs02_writes;
+        }
+    if (full + incr)
+        kprintf("nested: L2 entries: %llu with VMCS02 built in full, %llu kept (%llu VMCS12-derived "
+                "fields written, %llu per entry)\n", (unsigned long long)full, (unsigned long long)incr,
+                (unsigned long long)writes, (unsigned long long)(writes / (full + incr)));
     kprintf("passthrough: %llu user-VM port accesses served in L0, %llu L2 I/O exits reflected to L1, "
             "%llu shadow-device interrupts injected\n",
             (unsigned long long)served, (unsigned long long)reflected_io, (unsigned long long)irqs);
@@ -565,6 +616,18 @@ static void print_nested_stats(void)
 void cloud_print_exit_stats(void)
 {
     print_nested_stats();
+    uint64_t delivered = 0, windowed = 0, root = 0;
+    for (unsigned c = 0; c < MAX_CPUS; c++) {
+        root += cpus[c].nmis_taken;
+        if (all_vcpus[c]) {
+            delivered += all_vcpus[c]->nmis_delivered;
+            windowed += all_vcpus[c]->nmis_windowed;
+        }
+    }
+    if (delivered + windowed + root)
+        kprintf("cloud: NMIs: %llu delivered to the guest, %llu waited for an NMI window, "
+                "%llu arrived while vsbypass ran\n", (unsigned long long)delivered,
+                (unsigned long long)windowed, (unsigned long long)root);
     kprintf("cloud: VM exits by reason (count, average L0 TSC ticks):\n");
     for (unsigned r = 0; r < EXIT_REASON_MAX; r++) {
         uint64_t n = 0, cyc = 0;

@@ -101,16 +101,62 @@ bool lapic_emulate_write(struct vcpu *v, uint64_t gpa)
     return true;
 }
 
-void lapic_nmi_exit(struct vcpu *v)
+static void nmi_window(bool on)
 {
+    uint64_t proc = vmcs_read(VMCS_PROC_CTLS);
+    vmcs_write(VMCS_PROC_CTLS, on ? proc | PROC_NMI_WINDOW_EXIT : proc & ~(uint64_t)PROC_NMI_WINDOW_EXIT);
+}
+
+/*
+ * NMIs for L1 wait in v->nmi_pending (one at most, as on hardware) until L1
+ * can take one: not inside its NMI handler, not right after MOV SS or STI,
+ * and no other event being injected at the same entry. Until then VMCS01
+ * asks for an NMI-window exit. While L2 runs they wait for the next exit to
+ * L1, which then finds them at its handler (L0 does not synthesize an NMI
+ * exit for them). A CPU without virtual NMIs has no NMI window: such an
+ * NMI is dropped with a log line.
+ */
+void lapic_nmi_deliver(struct vcpu *v, bool at_window)
+{
+    if (at_window)
+        nmi_window(false);          /* armed again below if still needed */
+    if (v->in_l2 || !v->nmi_pending)
+        return;
     if (__atomic_exchange_n(&v->init_pending, false, __ATOMIC_ACQ_REL)) {
+        v->nmi_pending = false;
+        nmi_window(false);
+        vmcs_write(VMCS_ENTRY_INTR_INFO, 0);    /* nothing is delivered in wait-for-SIPI */
         vcpu_reset_real_mode(v, 0, 0, ACTIVITY_WAIT_SIPI);
         return;
     }
-    /* A real NMI for the cloud VM: deliver it unless it is inside its NMI handler. */
-    if (vmcs_read(VMCS_GUEST_INTERRUPTIBILITY) & (1u << 3)) {
-        kprintf("cloud: cpu%u dropped an NMI that arrived while the guest blocked NMIs\n", v->cpu);
+    if (v->waiting_sipi) {          /* wait-for-SIPI blocks NMIs for good */
+        v->nmi_pending = false;
+        nmi_window(false);
         return;
     }
+    /* At an NMI-window exit the CPU has judged STI blocking itself. */
+    uint32_t block = INTERRUPTIBILITY_NMI | INTERRUPTIBILITY_MOV_SS | (at_window ? 0 : INTERRUPTIBILITY_STI);
+    bool busy = (vmcs_read(VMCS_GUEST_INTERRUPTIBILITY) & block) ||
+                (vmcs_read(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID);
+    if (busy) {
+        if (cloud.nmi_window) {
+            nmi_window(true);
+            v->nmis_windowed++;
+            return;
+        }
+        kprintf("cloud: cpu%u dropped an NMI that arrived while the guest blocked NMIs\n", v->cpu);
+        v->nmi_pending = false;
+        return;
+    }
+    if (cloud.nmi_window)
+        nmi_window(false);
     vmcs_write(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_NMI | 2);
+    v->nmi_pending = false;
+    v->nmis_delivered++;
+}
+
+void lapic_nmi_exit(struct vcpu *v)
+{
+    v->nmi_pending = true;
+    lapic_nmi_deliver(v, false);
 }

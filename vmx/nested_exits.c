@@ -12,6 +12,7 @@
 #include "vmx/cloud.h"
 #include "vmx/guest.h"
 #include "vmx/nested.h"
+#include "vmx/passthrough.h"
 #include "vmx/vmx_hw.h"
 #include "vmx/vmx_msr.h"
 
@@ -162,7 +163,7 @@ static enum nested_result fail_valid(struct nested_vcpu *n, uint32_t error)
 
 /*
  * INVEPT / INVVPID: validate the type and descriptor. INVEPT drops EPT02;
- * INVVPID needs nothing, as L2's VPID is flushed at every nested entry.
+ * INVVPID flushes the one VPID every L2 runs with.
  */
 static enum nested_result invalidate(struct vcpu *v, struct nested_vcpu *n, const struct nested_cpu *c,
                                      const struct insn_info *i, bool ept)
@@ -186,6 +187,7 @@ static enum nested_result invalidate(struct vcpu *v, struct nested_vcpu *n, cons
     if (type > 3 || !(caps & vpid_type_cap[type]) || (desc[0] >> 16) ||
         (type != 2 && !(desc[0] & 0xFFFF)))
         return fail_valid(n, VMXERR_INVALID_INVEPT_INVVPID);
+    nested_invvpid(v);
     return NESTED_SUCCEED;
 }
 
@@ -196,6 +198,7 @@ void nested_entry_failed(struct vcpu *v, uint64_t error)
         panic("nested: VMPTRLD of VMCS01 failed");
     v->launched = v->launched01;
     v->in_l2 = false;
+    nested_vmcs02_forget(v, ~0ULL);
     vmcs12_set_launch_state(n, 0);
     kprintf("nested: cpu%u: entering VMCS02 failed (VM-instruction error %llu); VMfailValid to L1\n",
             v->cpu, (unsigned long long)error);
@@ -229,12 +232,20 @@ void nested_exit_vmx_insn(struct vcpu *v, unsigned reason)
             r = NESTED_GP;
             break;
         }
+        if (reason == EXIT_REASON_VMCLEAR)
+            nested_vmcs02_forget(v, ptr);
         r = reason == EXIT_REASON_VMXON ? nested_vmxon(n, &c, &l1_mem, ptr)
           : reason == EXIT_REASON_VMCLEAR ? nested_vmclear(n, &c, &l1_mem, ptr)
           : nested_vmptrld(n, &c, &l1_mem, ptr);
+        if (reason == EXIT_REASON_VMCLEAR && r == NESTED_SUCCEED)
+            passthrough_vmclear(ptr);
         break;
     case EXIT_REASON_VMXOFF:
         r = nested_vmxoff(n, &c);
+        if (r == NESTED_SUCCEED) {      /* nothing L1 built for VMX is kept */
+            nested_vmcs02_forget(v, ~0ULL);
+            nested_flush_ept02(v);
+        }
         break;
     case EXIT_REASON_VMPTRST:
         r = nested_vmptrst(n, &c, &ptr);

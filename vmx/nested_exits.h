@@ -16,6 +16,11 @@ unsigned nested_enter_l2(struct vcpu *v, struct nested_vcpu *n, bool launch);
 void nested_l2_exit(struct vcpu *v, unsigned reason);
 /* The CPU refused VMCS02 (VMfailValid): L1 sees VMfailValid with `error`. */
 void nested_entry_failed(struct vcpu *v, uint64_t error);
+/* L1 executed INVVPID: L2's TLB entries go. */
+void nested_invvpid(struct vcpu *v);
+/* VMCS02 no longer mirrors `vmcs12` (VMCLEAR of it, or ~0: whatever it
+ * mirrors): the next entry builds it in full. */
+void nested_vmcs02_forget(struct vcpu *v, uint64_t vmcs12);
 /* Drops EPT02 (INVEPT, or the EPTP12 changed). */
 void nested_flush_ept02(struct vcpu *v);
 /* Reads or writes the running L2 guest's physical memory as EPT12 maps it

@@ -9,6 +9,8 @@
 #include "core/cmdline.h"
 #include "core/hw.h"
 #include "core/log.h"
+#include "core/cpu.h"
+#include "core/time.h"
 #include "shadow/shadow.h"
 #include "vmx/cloud.h"
 #include "vmx/guest.h"
@@ -128,7 +130,55 @@ static bool string_io(struct vcpu *v, struct shadow_vm *vm, uint16_t port, unsig
     return true;
 }
 
-bool passthrough_io(struct vcpu *v, uint64_t vm_key)
+static uint64_t now_ms(void)
+{
+    return tsc_hz ? tsc_now() / (tsc_hz / 1000) : 0;
+}
+
+void passthrough_enter(struct vcpu *v, uint64_t vmcs12, uint64_t key, bool resume)
+{
+    if (!boot_config()->passthrough) {
+        v->l2_vm = NULL;
+        return;
+    }
+    uint64_t now = now_ms();
+    shadow_vm_reap(now);
+    v->l2_vm = shadow_vm_enter(vmcs12, key, resume, now);
+}
+
+/* A VMCLEAR of a VMCS12 that another CPU is running L2 from (a misbehaving
+ * L1) does not count: its device set must not be released under it. */
+void passthrough_tick(void)
+{
+    if (boot_config()->passthrough)
+        shadow_vm_reap(now_ms());
+}
+
+void passthrough_vmclear(uint64_t vmcs12)
+{
+    if (!boot_config()->passthrough)
+        return;
+    for (unsigned c = 0; c < MAX_CPUS; c++) {
+        struct vcpu *o = cloud_vcpu(c);
+        if (o && __atomic_load_n(&o->in_l2, __ATOMIC_ACQUIRE) && o->vmcs02_for == vmcs12) {
+            kprintf("nested: VMCLEAR of VMCS 0x%llx while cpu%u runs it; its user VM stays\n",
+                    (unsigned long long)vmcs12, c);
+            return;
+        }
+    }
+    shadow_vm_vmclear(vmcs12, now_ms());
+}
+
+bool passthrough_released_since(uint64_t *gen)
+{
+    uint64_t now = shadow_vm_release_gen();
+    if (now == *gen)
+        return false;
+    *gen = now;
+    return true;
+}
+
+bool passthrough_io(struct vcpu *v)
 {
     uint64_t q = vmcs_read(VMCS_EXIT_QUALIFICATION);
     uint16_t port = (uint16_t)(q >> 16);
@@ -136,7 +186,7 @@ bool passthrough_io(struct vcpu *v, uint64_t vm_key)
     bool in = q & 8, string = q & 16;
     if (!boot_config()->passthrough || !shadow_port_owned(port))
         return false;
-    struct shadow_vm *vm = shadow_vm_get(vm_key);
+    struct shadow_vm *vm = v->l2_vm;
     if (vm && string) {
         v->pt_served++;
         if (string_io(v, vm, port, size, in, q & 32))
@@ -165,22 +215,22 @@ bool passthrough_io(struct vcpu *v, uint64_t vm_key)
     return true;
 }
 
-uint64_t passthrough_vga_page(uint64_t vm_key, uint64_t gpa)
+uint64_t passthrough_vga_page(struct vcpu *v, uint64_t gpa)
 {
     if (!boot_config()->passthrough || gpa < SHADOW_VGA_WINDOW ||
         gpa >= SHADOW_VGA_WINDOW + SHADOW_VGA_SIZE)
         return 0;
-    struct shadow_vm *vm = shadow_vm_get(vm_key);
+    struct shadow_vm *vm = v->l2_vm;
     return vm ? shadow_vga_page(vm, (unsigned)((gpa - SHADOW_VGA_WINDOW) >> 12)) : 0;
 }
 
-bool passthrough_pic_io(struct vcpu *v, uint64_t vm_key)
+bool passthrough_pic_io(struct vcpu *v)
 {
     uint64_t q = vmcs_read(VMCS_EXIT_QUALIFICATION);
     uint16_t port = (uint16_t)(q >> 16);
     if (!boot_config()->passthrough || !shadow_pic_port(port) || (q & 8) || (q & 16) || (q & 7))
         return false;       /* only single-byte OUTs can be commands */
-    struct shadow_vm *vm = shadow_vm_get(vm_key);
+    struct shadow_vm *vm = v->l2_vm;
     if (!vm || !shadow_pic_write(vm, port, (uint8_t)v->regs.rax))
         return false;
     vmx_skip_instruction();
@@ -194,9 +244,9 @@ static void set_intr_window(struct vcpu *v, bool on)
     v->l0_intr_window = on;
 }
 
-void passthrough_deliver(struct vcpu *v, uint64_t vm_key)
+void passthrough_deliver(struct vcpu *v)
 {
-    struct shadow_vm *vm = boot_config()->passthrough ? shadow_vm_find(vm_key) : NULL;
+    struct shadow_vm *vm = boot_config()->passthrough ? v->l2_vm : NULL;
     int vec = vm ? shadow_irq_pending(vm) : -1;
     if (vec < 0)
         return;
@@ -213,7 +263,7 @@ void passthrough_deliver(struct vcpu *v, uint64_t vm_key)
     v->l2_irqs_injected++;
 }
 
-bool passthrough_intr_window(struct vcpu *v, uint64_t vm_key, bool l1_wants_it)
+bool passthrough_intr_window(struct vcpu *v, bool l1_wants_it)
 {
     if (!v->l0_intr_window)
         return false;
@@ -221,6 +271,6 @@ bool passthrough_intr_window(struct vcpu *v, uint64_t vm_key, bool l1_wants_it)
     v->l0_intr_window = false;
     if (l1_wants_it)
         return false;
-    passthrough_deliver(v, vm_key);
+    passthrough_deliver(v);
     return true;
 }

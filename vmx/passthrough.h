@@ -3,19 +3,30 @@
 #define VMX_PASSTHROUGH_H
 #include "vmx/vcpu.h"
 
+/* At every L2 entry VMCS12 allows (vmx/nested_entry.c): the device set of
+ * the user VM `vmcs12` runs, keyed by `key` (its EPTP12), kept in the vCPU
+ * for the exits that follow; reaps sets L1 stopped using. */
+void passthrough_enter(struct vcpu *v, uint64_t vmcs12, uint64_t key, bool resume);
+/* After an exit of L1's: releases device sets L1 stopped using (cheap). */
+void passthrough_tick(void);
+/* L1 executed VMCLEAR on `vmcs12`. */
+void passthrough_vmclear(uint64_t vmcs12);
+/* Whether a device set was released since `*gen` (updated): an EPT02
+ * built before may map its freed VGA window. */
+bool passthrough_released_since(uint64_t *gen);
 /* Sets the owned ports (and L2's PIC ports, observed) in I/O bitmap A. */
 void passthrough_mark_ports(uint8_t *bitmap_a);
 /* An I/O exit from L2: true if vsbypass served it (never reflect then). */
-bool passthrough_io(struct vcpu *v, uint64_t vm_key);
+bool passthrough_io(struct vcpu *v);
 /* An I/O exit on L2's PIC ports: true if it was an EOI vsbypass consumed
  * (skipped, not reflected); false means reflect it as usual. */
-bool passthrough_pic_io(struct vcpu *v, uint64_t vm_key);
+bool passthrough_pic_io(struct vcpu *v);
 /* Before L2 resumes: injects a pending shadow-device interrupt if L2 can
  * take it, else asks for an interrupt-window exit (owned by L0). */
-void passthrough_deliver(struct vcpu *v, uint64_t vm_key);
+void passthrough_deliver(struct vcpu *v);
 /* An interrupt-window exit from L2: true if it was L0's (handled here). */
-bool passthrough_intr_window(struct vcpu *v, uint64_t vm_key, bool l1_wants_it);
+bool passthrough_intr_window(struct vcpu *v, bool l1_wants_it);
 /* Host page backing L2 guest-physical `gpa` in the VGA window, or 0. */
-uint64_t passthrough_vga_page(uint64_t vm_key, uint64_t gpa);
+uint64_t passthrough_vga_page(struct vcpu *v, uint64_t gpa);
 
 #endif

@@ -35,6 +35,8 @@ struct vcpu_regs {
     uint64_t cr2;
 };
 
+struct shadow_vm;
+
 struct vcpu {
     struct vcpu_regs regs;
     uint64_t launched;
@@ -47,14 +49,26 @@ struct vcpu {
     uint64_t cr0_shadow_ne;         /* NE as the guest last wrote it */
     bool waiting_sipi;              /* in wait-for-SIPI (the post-INIT state) */
     bool init_pending;              /* a virtual INIT to take at the next NMI exit */
+    bool nmi_pending;               /* an NMI L1 has not taken yet (vmx/lapic.c) */
+    uint64_t nmis_delivered, nmis_windowed;
     unsigned trace_left;
     unsigned exit_reason;           /* basic reason of the exit being handled */
     /* Nested VMX: L2 runs on VMCS02 while in_l2 (vmx/nested_entry.c). */
     bool in_l2;
     uint64_t launched01;            /* VMCS01's launch flag while VMCS02 is current */
     uint64_t vmcs02_pa, vmcs02_for, launched02;
+    /* VMCS02 is kept between entries (vmx/nested_entry.c): vmcs12_seen
+     * holds VMCS12's slots as VMCS02 last reflected them; only fields
+     * that differ are written again. */
+    bool vmcs02_ready;
+    uint64_t vmcs12_seen_pa;
+    uint64_t vpid12_last;           /* L1's VPID at the last entry (L2 TLB tag) */
+    uint64_t vmcs02_full, vmcs02_incr, vmcs02_writes;
     uint64_t ept02_root, ept02_for; /* EPT02 and the EPTP12 it shadows */
+    uint64_t ept02_release_gen;     /* shadow sets released when EPT02 was last checked */
+    struct shadow_vm *l2_vm;        /* the running user VM's device set (vmx/passthrough.c) */
     uint64_t msr_bitmap02, io_bitmap02[2];
+    uint8_t io02_state;             /* what io_bitmap02 holds (vmx/nested_entry.c) */
     bool l2_cr0_ne, l2_cr4_vmxe;    /* L2's own view of the bits L0 keeps set */
     /* Benchmarks: each reflected L2 exit costs L0 exits and ticks until L1
      * re-enters L2 (a round trip); passthrough accesses are served in L0. */
@@ -63,7 +77,7 @@ struct vcpu {
     uint64_t rt_start, rt_exits;
     uint64_t rt_count[EXIT_REASON_MAX], rt_l0_exits[EXIT_REASON_MAX], rt_ticks[EXIT_REASON_MAX];
     uint64_t pt_served, l2_io_reflected, l2_irqs_injected;
-    bool l0_intr_window;            /* L0 set interrupt-window exiting in VMCS02 */            /* exits still to log (cmdline trace_exits=) */
+    bool l0_intr_window;            /* L0 set interrupt-window exiting in VMCS02 */
     uint64_t exits[EXIT_REASON_MAX];
     uint64_t exit_cycles[EXIT_REASON_MAX];  /* TSC ticks spent in L0, by reason */
 };

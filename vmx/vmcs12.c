@@ -113,6 +113,12 @@ bool vmcs12_field_supported(uint32_t field)
     return vmcs12_slot(field) >= 0;
 }
 
+int vmcs12_field_offset(uint32_t field)
+{
+    int slot = vmcs12_slot(field);
+    return slot < 0 ? -1 : (int)vmcs12_slot_off(slot);
+}
+
 /* Masks on read as well: after VMPTRLD the slots hold whatever L1 put in
  * memory, and vsbypass relies on a 16-bit field having 16 bits. */
 int vmcs12_get(const struct nested_vcpu *n, uint32_t field, uint64_t *value)

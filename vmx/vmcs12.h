@@ -63,5 +63,7 @@ enum vmcs12_type {
 
 /* Whether `field` (a 32-bit encoding) names a field VMCS12 holds. */
 bool vmcs12_field_supported(uint32_t field);
+/* Byte offset of the field's 8-byte slot in the region, or -1. */
+int vmcs12_field_offset(uint32_t field);
 
 #endif

@@ -13,14 +13,14 @@
 #define MIB (1024ULL * 1024)
 
 struct msgs {
-    char text[16][256];
+    char text[24][256];
     unsigned n;
 };
 
 static void capture(void *ctx, const char *msg)
 {
     struct msgs *m = ctx;
-    if (m->n < 16) {
+    if (m->n < 24) {
         strncpy(m->text[m->n], msg, sizeof(m->text[0]) - 1);
         m->text[m->n][sizeof(m->text[0]) - 1] = '\0';
     }
@@ -410,7 +410,7 @@ static void test_help_table(void **state)
     (void)state;
     struct msgs m = { .n = 0 };
     cmdline_help(capture, &m);
-    assert_int_equal(m.n, 16);
+    assert_int_equal(m.n, 17);
     expect_contains(m.text[0], "options");
     assert_string_equal(m.text[1], "  mem=SIZE       hypervisor region size, 32M..2048M, carved from the "
                                    "top of RAM below 4 GiB [default 128M]");
@@ -419,14 +419,15 @@ static void test_help_table(void **state)
     expect_contains(m.text[4], "nested=on|off");
     expect_contains(m.text[5], "passthrough=on|off");
     expect_contains(m.text[6], "vmcs_shadow=on|off");
-    expect_contains(m.text[7], "serial_mirror=N|off");
-    expect_contains(m.text[8], "[default all]");
-    expect_contains(m.text[10], "trace_exits=N");
-    expect_contains(m.text[11], "net_nic=BB:DD.F");
-    expect_contains(m.text[12], "net_ip=dhcp|A.B.C.D/N[,GW]");
-    expect_contains(m.text[13], "console_port=N");
-    expect_contains(m.text[14], "vnc_port=N");
-    assert_string_equal(m.text[15], "  help           print this option list at boot");
+    expect_contains(m.text[7], "vmcs02_keep=on|off");
+    expect_contains(m.text[8], "serial_mirror=N|off");
+    expect_contains(m.text[9], "[default all]");
+    expect_contains(m.text[11], "trace_exits=N");
+    expect_contains(m.text[12], "net_nic=BB:DD.F");
+    expect_contains(m.text[13], "net_ip=dhcp|A.B.C.D/N[,GW]");
+    expect_contains(m.text[14], "console_port=N");
+    expect_contains(m.text[15], "vnc_port=N");
+    assert_string_equal(m.text[16], "  help           print this option list at boot");
 }
 
 int main(void)

@@ -43,6 +43,7 @@ mb_info:
 resume_rip:         .quad 0         /* nonzero: a fault is expected; resume here */
 fault_vector:       .long -1        /* vector of the last expected fault */
 kernel_saved_rsp:   .quad 0         /* ring-0 stack while ring-3 code runs */
+l2_saved_rsp:       .quad 0         /* L1's stack around an L2 round trip */
 
     .section .text
     .code32
@@ -113,6 +114,37 @@ isr\vec:
     STUB \v
 .endr
 
+/* NMI handler for the NMI-window check: calls nmi_taken() with every
+ * caller-saved register preserved. */
+    .global nmi_stub
+nmi_stub:
+    push %rax
+    push %rcx
+    push %rdx
+    push %rsi
+    push %rdi
+    push %r8
+    push %r9
+    push %r10
+    push %r11
+    mov %rsp, %rax
+    and $-16, %rsp
+    push %rax
+    push %rax
+    call nmi_taken
+    pop %rax
+    mov %rax, %rsp
+    pop %r11
+    pop %r10
+    pop %r9
+    pop %r8
+    pop %rdi
+    pop %rsi
+    pop %rdx
+    pop %rcx
+    pop %rax
+    iretq
+
 /* An expected fault records its vector and resumes at resume_rip (at the
  * faulting CPL); any other fault is reported by unexpected_fault(). */
 isr_common:
@@ -159,6 +191,38 @@ run_user:
 isr_user_return:
     mov kernel_saved_rsp(%rip), %rsp
     pop %r15
+    pop %r14
+    pop %r13
+    pop %r12
+    pop %rbx
+    pop %rbp
+    ret
+
+/* uint64_t l2_roundtrip(unsigned resume): VMLAUNCH or VMRESUME; an L2 exit
+ * (or a VM-entry failure) continues at l2_back, the VMCS's host RIP, which
+ * returns 0 to the caller; a failed instruction returns RFLAGS | bit 63. */
+    .global l2_roundtrip, l2_back
+l2_roundtrip:
+    push %rbp
+    push %rbx
+    push %r12
+    push %r13
+    push %r14
+    push %r15
+    mov %rsp, l2_saved_rsp(%rip)
+    test %edi, %edi
+    jnz 1f
+    vmlaunch
+    jmp 2f
+1:  vmresume
+2:  pushfq
+    pop %rax
+    bts $63, %rax
+    jmp 3f
+l2_back:
+    mov l2_saved_rsp(%rip), %rsp
+    xor %eax, %eax
+3:  pop %r15
     pop %r14
     pop %r13
     pop %r12

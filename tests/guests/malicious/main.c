@@ -553,9 +553,9 @@ static void check_entry(void)
     w(0x401E, adjust(0x48B, 0x82) | (1u << 13));
     expect("vmlaunch with vmfunc (not offered)", vmlaunch(), R_VALID(7));
     w(0x401E, adjust(0x48B, 0x82));
-    w(0x4014, 1);
-    expect("vmlaunch with an msr-load list", vmlaunch(), R_VALID(7));
-    w(0x4014, 0);
+    w(0x4014, 1); w(0x200A, 0x1004);
+    expect("vmlaunch with a misaligned msr-load list", vmlaunch(), R_VALID(7));
+    w(0x4014, 0); w(0x200A, 0);
     w(0x400A, 1);
     expect("vmlaunch with a cr3-target count", vmlaunch(), R_VALID(7));
     w(0x400A, 0);
@@ -636,7 +636,10 @@ void l2_exited(void)
         __asm__ volatile("cli; hlt");
 }
 
-static void check_ept12_region(void)
+/* VMXON, then a fresh VMCS `vmcs` made current and filled for a real-mode
+ * L2 at 0x8000 running l2_code (HLT exiting on), with EPT12 mapping L2
+ * 0-2 MiB to L1 0-2 MiB and L2 2-4 MiB to L1 `second_2mb`. */
+static bool prepare_l2(uint8_t *vmcs, uint64_t second_2mb, const char *what)
 {
     for (unsigned i = 0; i < sizeof(l2_code); i++)
         ((volatile uint8_t *)0x8000)[i] = l2_code[i];
@@ -645,15 +648,15 @@ static void check_ept12_region(void)
     ept_pml4[0] = phys(ept_pdpt) | 7;
     ept_pdpt[0] = phys(ept_pd) | 7;
     ept_pd[0] = 0 | 0x80 | (6 << 3) | 7;            /* L2 0-2 MiB -> L1 0-2 MiB */
-    ept_pd[1] = region_base | 0x80 | (6 << 3) | 7;  /* L2 2-4 MiB -> hypervisor */
+    ept_pd[1] = second_2mb | 0x80 | (6 << 3) | 7;   /* L2 2-4 MiB -> second_2mb */
 
     write_cr4(read_cr4() | (1ULL << 13));
     set_rev(vmxon_region, REVISION);
-    set_rev(vmcs_c, REVISION);
-    if (vmxon(phys(vmxon_region)) != R_OK || vmclear(phys(vmcs_c)) != R_OK || vmptrld(phys(vmcs_c)) != R_OK) {
-        result("ept12 setup (vmxon/vmclear/vmptrld)", false);
-        puts_("\n");
-        return;
+    set_rev(vmcs, REVISION);
+    if (vmxon(phys(vmxon_region)) != R_OK || vmclear(phys(vmcs)) != R_OK || vmptrld(phys(vmcs)) != R_OK) {
+        result(what, false);
+        puts_(" (vmxon/vmclear/vmptrld)\n");
+        return false;
     }
     setup_ok = true;
     write_good_controls();
@@ -678,16 +681,143 @@ static void check_ept12_region(void)
     w(0x2802, 0); w(0x2806, 0); w(0x2804, 0x0007040600070406ULL);
     w(0x4016, 0);                                                       /* no event injection */
     if (!setup_ok) {
-        result("ept12 setup vmwrites", false);
-        puts_("\n");
-        return;
+        result(what, false);
+        puts_(" (setup vmwrites)\n");
     }
+    return setup_ok;
+}
+
+static void check_ept12_region(void)
+{
+    if (!prepare_l2(vmcs_c, region_base, "ept12 setup"))
+        return;
     puts_("malicious: ept12-region: launching L2 at 0x8000 with EPT12 L2 0x200000 -> ");
     puthex(region_base);
     puts_(" (expect vsbypass to stop the cloud VM)\n");
     unsigned r = vmlaunch();
     result("ept12 aimed at the hypervisor region stops the cloud vm", false);
     puts_(" (vmlaunch returned: "); put_outcome(r); puts_(")\n");
+}
+
+/* ------------------------------------------------------------ MSR lists */
+
+/* boot.S: VMLAUNCH (resume = 0) or VMRESUME; returns 0 once L2 exited to
+ * l2_back (the host RIP), or the RFLAGS of a failed instruction | bit 63. */
+uint64_t l2_roundtrip(unsigned resume);
+void l2_back(void);
+
+#define MSR_SYSENTER_ESP    0x175
+#define MSR_KERNEL_GS_BASE  0xC0000102
+static uint64_t entry_list[513][2] __attribute__((aligned(16)));
+static uint64_t store_list[2][2] __attribute__((aligned(16)));
+static uint64_t exit_load_list[1][2] __attribute__((aligned(16)));
+
+/* An entry MSR-load list whose entry `bad` (1-based) is (index, value):
+ * VMRESUME must come back as a VM-entry failure (34) naming that entry. */
+static void expect_load_failure(const char *name, unsigned count, unsigned bad, uint64_t index, uint64_t value)
+{
+    for (unsigned i = 0; i < count; i++) {
+        entry_list[i][0] = MSR_SYSENTER_ESP;
+        entry_list[i][1] = 0x5000;
+    }
+    entry_list[bad - 1][0] = index;
+    entry_list[bad - 1][1] = value;
+    w(0x4014, count);
+    uint64_t fl = l2_roundtrip(1), reason = 0, qual = 0;
+    vmread(0x4402, &reason);
+    vmread(0x6400, &qual);
+    bool ok = fl == 0 && reason == 0x80000022 && qual == bad;
+    result(name, ok);
+    if (!ok) {
+        puts_(" (rflags "); puthex(fl); puts_(" reason "); puthex(reason);
+        puts_(" qualification "); puthex(qual); puts_(")");
+    }
+    puts_("\n");
+}
+
+static void check_msr_lists(void)
+{
+    if (!prepare_l2(vmcs_c, 0x200000, "msr lists: setup"))
+        return;
+    w(0x6C16, phys(l2_back));
+    w(0x6C14, phys(host_stack + sizeof(host_stack)));
+    entry_list[0][0] = MSR_SYSENTER_ESP;
+    entry_list[0][1] = 0x1234000;
+    entry_list[1][0] = MSR_KERNEL_GS_BASE;
+    entry_list[1][1] = 0xABCD000;
+    store_list[0][0] = MSR_SYSENTER_ESP;
+    store_list[1][0] = MSR_KERNEL_GS_BASE;
+    store_list[0][1] = store_list[1][1] = 0;
+    exit_load_list[0][0] = MSR_KERNEL_GS_BASE;
+    exit_load_list[0][1] = 0x5555000;
+    w(0x200A, phys(entry_list)); w(0x4014, 2);
+    w(0x2006, phys(store_list)); w(0x400E, 2);
+    w(0x2008, phys(exit_load_list)); w(0x4010, 1);
+    uint64_t fl = l2_roundtrip(0), reason = 0, esp = 0;
+    vmread(0x4402, &reason);
+    vmread(0x6824, &esp);
+    expect_val("msr lists: L2 runs and exits on HLT", fl == 0 ? reason : fl, 12);
+    expect_val("msr lists: entry list loaded SYSENTER_ESP (VMCS12 after the exit)", esp, 0x1234000);
+    expect_val("msr lists: exit store list saved L2's SYSENTER_ESP", store_list[0][1], 0x1234000);
+    expect_val("msr lists: exit store list saved L2's KERNEL_GS_BASE", store_list[1][1], 0xABCD000);
+    expect_val("msr lists: exit load list gave L1 its KERNEL_GS_BASE", rdmsr(MSR_KERNEL_GS_BASE), 0x5555000);
+    w(0x400E, 0); w(0x4010, 0);
+    expect_load_failure("msr lists: entry list with FS_BASE fails at entry 2", 2, 2, 0xC0000100, 0);
+    expect_load_failure("msr lists: reserved bits in an entry fail it", 1, 1, MSR_SYSENTER_ESP | 1ULL << 32, 0);
+    expect_load_failure("msr lists: an x2APIC MSR fails", 3, 3, 0x808, 0);
+    expect_load_failure("msr lists: IA32_FEATURE_CONTROL (trapped by vsbypass) fails", 1, 1, 0x3A, 5);
+    expect_load_failure("msr lists: a value WRMSR refuses (#GP caught by vsbypass) fails", 2, 2,
+                        MSR_KERNEL_GS_BASE, 0x8000000000000000ULL);
+    expect_load_failure("msr lists: entry 513 is past the 512 offered", 513, 513, MSR_SYSENTER_ESP, 0x5000);
+    w(0x200A, phys(entry_list) | 8); w(0x4014, 1);
+    expect("msr lists: a misaligned entry list is VMfailValid(7)", vmresume(), R_VALID(7));
+    w(0x200A, 1ULL << 52);
+    expect("msr lists: an entry list past the address width is VMfailValid(7)", vmresume(), R_VALID(7));
+    w(0x4014, 0);
+    expect("msr lists: vmclear", vmclear(phys(vmcs_c)), R_OK);
+    expect("msr lists: vmxoff", vmxoff(), R_OK);
+}
+
+/* ------------------------------------------------------------ NMIs */
+
+/* NMIs the cloud OS sends itself through its local APIC: the first one's
+ * handler sends a second while NMIs are blocked, which must arrive after
+ * its IRET (vsbypass holds it back with an NMI window) - not nested inside
+ * the handler, not lost, and without the self-NMI, which reaches the CPU
+ * while vsbypass runs, taking vsbypass down. */
+void nmi_stub(void);
+static volatile unsigned nmi_count, nmi_inside, nmi_nested;
+
+static void send_self_nmi(void)
+{
+    volatile uint32_t *apic = (volatile uint32_t *)(uintptr_t)0xFEE00000;
+    uint32_t id = apic[0x20 / 4] >> 24;
+    apic[0x310 / 4] = id << 24;
+    apic[0x300 / 4] = 4u << 8;          /* delivery mode NMI, physical destination */
+}
+
+void nmi_taken(void)
+{
+    if (nmi_inside)
+        nmi_nested++;
+    nmi_inside = 1;
+    if (++nmi_count == 1) {
+        send_self_nmi();
+        for (volatile unsigned i = 0; i < 20000; i++)
+            ;
+    }
+    nmi_inside = 0;
+}
+
+static void check_nmi(void)
+{
+    idt_set(2, nmi_stub, 0);
+    send_self_nmi();
+    for (volatile unsigned i = 0; i < 2000000 && nmi_count < 2; i++)
+        ;
+    expect_val("nmi: a self-NMI arrives", nmi_count >= 1, 1);
+    expect_val("nmi: one sent inside the NMI handler arrives after its IRET", nmi_count, 2);
+    expect_val("nmi: the handler never ran nested", nmi_nested, 0);
 }
 
 void kmain(uint32_t mbi)
@@ -697,6 +827,7 @@ void kmain(uint32_t mbi)
     parse_cmdline(mbi);
     puts_("malicious: region "); puthex(region_base); puts_("\n");
     check_caps();
+    check_nmi();
     check_vmxon();
     check_no_current();
     check_pointers();
@@ -705,6 +836,7 @@ void kmain(uint32_t mbi)
     check_entry();
     check_cpl3();
     check_vmxoff();
+    check_msr_lists();
     if (region_base) {
         summary(" (before the EPT12 check)");
         check_ept12_region();
