@@ -8,6 +8,7 @@
 #include "core/palloc.h"
 #include "core/region.h"
 #include "core/spinlock.h"
+#include "shadow/apic_observer.h"
 #include "shadow/i8042.h"
 #include "shadow/pic_observer.h"
 #include "shadow/ring.h"
@@ -27,6 +28,8 @@ struct shadow_vm {
     struct i8042 kbd;
     struct vga vga;
     struct pic_observer pic;
+    struct apic_observer apic;      /* when L2 routes IRQs through its IOAPIC */
+    bool irq_via_apic;              /* the pending vector came from `apic` */
     bool uart_level;                /* the UART's IRQ line at the last look (8259: edges) */
     uint8_t *serial_ring;
     uint8_t *vga_planes;
@@ -79,6 +82,8 @@ static bool vm_setup(struct shadow_vm *vm, unsigned id)
     i8042_init(&vm->kbd);
     vga_init(&vm->vga, vm->vga_planes);
     pic_observer_init(&vm->pic);
+    apic_observer_init(&vm->apic);
+    vm->irq_via_apic = false;
     return true;
 }
 
@@ -229,12 +234,18 @@ int shadow_irq_pending(struct shadow_vm *vm)
 {
     spin_lock(&vm->lock);
     bool level = uart_irq_line(&vm->uart);
-    if (level && !vm->uart_level)
+    if (level && !vm->uart_level) {
         pic_observer_raise(&vm->pic, 4);
+        apic_observer_raise(&vm->apic, 4);
+    }
     vm->uart_level = level;
-    if (i8042_take_irq1_edge(&vm->kbd))
+    if (i8042_take_irq1_edge(&vm->kbd)) {
         pic_observer_raise(&vm->pic, 1);
+        apic_observer_raise(&vm->apic, 1);
+    }
+    /* The 8259s when L2 uses them, else its IOAPIC (Linux masks the 8259s). */
     int vec = pic_observer_pending(&vm->pic);
+    vm->irq_via_apic = vec < 0 && (vec = apic_observer_pending(&vm->apic)) >= 0;
     spin_unlock(&vm->lock);
     return vec;
 }
@@ -242,7 +253,32 @@ int shadow_irq_pending(struct shadow_vm *vm)
 void shadow_irq_ack(struct shadow_vm *vm)
 {
     spin_lock(&vm->lock);
-    pic_observer_ack(&vm->pic);
+    if (vm->irq_via_apic)
+        apic_observer_ack(&vm->apic);
+    else
+        pic_observer_ack(&vm->pic);
+    spin_unlock(&vm->lock);
+}
+
+void shadow_ioapic_write(struct shadow_vm *vm, uint32_t offset, uint32_t value)
+{
+    spin_lock(&vm->lock);
+    apic_observer_ioapic_write(&vm->apic, offset, value);
+    spin_unlock(&vm->lock);
+}
+
+bool shadow_lapic_eoi(struct shadow_vm *vm)
+{
+    spin_lock(&vm->lock);
+    bool ours = apic_observer_eoi(&vm->apic);
+    spin_unlock(&vm->lock);
+    return ours;
+}
+
+void shadow_l1_injected(struct shadow_vm *vm, uint8_t vector)
+{
+    spin_lock(&vm->lock);
+    apic_observer_l1_injected(&vm->apic, vector);
     spin_unlock(&vm->lock);
 }
 

@@ -58,6 +58,14 @@ bool shadow_pic_write(struct shadow_vm *vm, uint16_t port, uint8_t value);
 int shadow_irq_pending(struct shadow_vm *vm);
 void shadow_irq_ack(struct shadow_vm *vm);
 
+/* L2's IOAPIC and local APIC (docs/interrupts.md, step 6), observed on
+ * their way to L1: a 32-bit write at `offset` in the IOAPIC page; an EOI
+ * write to the local APIC (true: it retires a shadow-device interrupt and
+ * must not reach L1); an external interrupt L1 injected into L2. */
+void shadow_ioapic_write(struct shadow_vm *vm, uint32_t offset, uint32_t value);
+bool shadow_lapic_eoi(struct shadow_vm *vm);
+void shadow_l1_injected(struct shadow_vm *vm, uint8_t vector);
+
 /* Serial output the user VM produced since *cursor (its scrollback). */
 size_t shadow_serial_read(struct shadow_vm *vm, uint64_t *cursor, uint8_t *buf, size_t n);
 

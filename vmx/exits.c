@@ -596,10 +596,11 @@ static void print_nested_stats(void)
                         (unsigned long long)(v->rt_l0_exits[r] / v->rt_count[r]),
                         (unsigned long long)(v->rt_ticks[r] / v->rt_count[r]));
     }
-    uint64_t irqs = 0, full = 0, incr = 0, writes = 0;
+    uint64_t irqs = 0, full = 0, incr = 0, writes = 0, eois = 0;
     for (unsigned c = 0; c < MAX_CPUS; c++)
         if (all_vcpus[c]) {
             irqs += all_vcpus[c]->l2_irqs_injected;
+            eois += all_vcpus[c]->apic_eois_kept;
             full += all_vcpus[c]->vmcs02_full;
             incr += all_vcpus[c]->vmcs02_incr;
             writes += all_vcpus[c]->vmcs02_writes;
@@ -609,8 +610,9 @@ static void print_nested_stats(void)
                 "fields written, %llu per entry)\n", (unsigned long long)full, (unsigned long long)incr,
                 (unsigned long long)writes, (unsigned long long)(writes / (full + incr)));
     kprintf("passthrough: %llu user-VM port accesses served in L0, %llu L2 I/O exits reflected to L1, "
-            "%llu shadow-device interrupts injected\n",
-            (unsigned long long)served, (unsigned long long)reflected_io, (unsigned long long)irqs);
+            "%llu shadow-device interrupts injected, %llu local-APIC EOIs kept from L1\n",
+            (unsigned long long)served, (unsigned long long)reflected_io, (unsigned long long)irqs,
+            (unsigned long long)eois);
 }
 
 void cloud_print_exit_stats(void)

@@ -147,6 +147,11 @@ unsigned guest_code_bits(void)
 
 size_t guest_fetch_code(uint8_t *buf, size_t n)
 {
+    return guest_fetch_code_via(l1_reader, NULL, buf, n);
+}
+
+size_t guest_fetch_code_via(guest_phys_reader rd, void *ctx, uint8_t *buf, size_t n)
+{
     uint64_t lin = vmcs_read(VMCS_GUEST_RIP);
     if (guest_code_bits() != 64)
         lin = (vmcs_read(VMCS_GUEST_CS_BASE) + lin) & 0xFFFFFFFFULL;
@@ -157,7 +162,7 @@ size_t guest_fetch_code(uint8_t *buf, size_t n)
         size_t chunk = 0x1000 - (at & 0xFFF);
         if (chunk > n - got)
             chunk = n - got;
-        if (guest_linear_to_phys(at, &gpa) || guest_read_phys(gpa, buf + got, chunk))
+        if (guest_walk(at, rd, ctx, &gpa) || rd(ctx, gpa, buf + got, chunk))
             break;
         got += chunk;
     }

@@ -22,6 +22,8 @@ typedef int (*guest_phys_reader)(void *ctx, uint64_t gpa, void *buf, size_t n);
 int guest_walk(uint64_t lin, guest_phys_reader rd, void *ctx, uint64_t *gpa);
 /* Fetches up to n instruction bytes at CS:RIP; returns how many it got. */
 size_t guest_fetch_code(uint8_t *buf, size_t n);
+/* The same through another guest-physical space (the running L2's). */
+size_t guest_fetch_code_via(guest_phys_reader rd, void *ctx, uint8_t *buf, size_t n);
 /* Default operand size of the code being run: 16, 32 or 64. */
 unsigned guest_code_bits(void);
 

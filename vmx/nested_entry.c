@@ -601,6 +601,7 @@ unsigned nested_enter_l2(struct vcpu *v, struct nested_vcpu *n, bool launch)
      * while this vCPU runs it. Then EPT02: another VM's, or one that may
      * map a released set's VGA window, is dropped. */
     passthrough_enter(v, n->current_ptr, eptp12, !launch);
+    passthrough_l1_injected(v, (uint32_t)g12(n, VMCS_ENTRY_INTR_INFO));
     if (eptp12 != v->ept02_for || passthrough_released_since(&v->ept02_release_gen)) {
         nested_flush_ept02(v);
         v->ept02_for = eptp12;
@@ -809,10 +810,14 @@ static void handle_ept_violation(struct vcpu *v, struct nested_vcpu *n)
     case EPT02_MAPPED:
         return;
     case EPT02_MISCONFIG:
+        if (passthrough_apic_write(v, gpa, q))
+            return;                     /* an EOI of vsbypass's: L2 goes on */
         reflect_exit(v, n, EXIT_REASON_EPT_MISCONFIG);
         return;
     case EPT02_NOT_PRESENT:
     case EPT02_DENIED:
+        if (passthrough_apic_write(v, gpa, q))
+            return;
         /* Report L1's permissions for the address, as the CPU would (bits 5:3). */
         vmcs_write(VMCS_ENTRY_INTR_INFO, 0);
         reflect_exit(v, n, EXIT_REASON_EPT_VIOLATION);
@@ -843,6 +848,7 @@ void nested_l2_exit(struct vcpu *v, unsigned reason)
     uint32_t full = (uint32_t)vmcs_read(VMCS_EXIT_REASON);
     bool l0 = (reason == EXIT_REASON_IO && (passthrough_io(v) ||
                                              passthrough_pic_io(v))) ||
+              (reason == EXIT_REASON_WRMSR && passthrough_x2apic_eoi(v)) ||
               (reason == EXIT_REASON_INTR_WINDOW &&
                passthrough_intr_window(v, g12(n, VMCS_PROC_CTLS) & PROC_INTR_WINDOW_EXIT));
     if (reason == EXIT_REASON_EPT_VIOLATION) {

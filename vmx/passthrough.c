@@ -11,7 +11,9 @@
 #include "core/log.h"
 #include "core/cpu.h"
 #include "core/time.h"
+#include "shadow/apic_observer.h"
 #include "shadow/shadow.h"
+#include "vmx/decode.h"
 #include "vmx/cloud.h"
 #include "vmx/guest.h"
 #include "vmx/nested_exits.h"
@@ -222,6 +224,61 @@ uint64_t passthrough_vga_page(struct vcpu *v, uint64_t gpa)
         return 0;
     struct shadow_vm *vm = v->l2_vm;
     return vm ? shadow_vga_page(vm, (unsigned)((gpa - SHADOW_VGA_WINDOW) >> 12)) : 0;
+}
+
+/* The running L2's code bytes at CS:RIP, read through its paging and EPT12. */
+static size_t l2_fetch(struct vcpu *v, uint8_t *code, size_t n)
+{
+    return guest_fetch_code_via(l2_reader, v, code, n);
+}
+
+bool passthrough_apic_write(struct vcpu *v, uint64_t gpa, uint64_t qualification)
+{
+    struct shadow_vm *vm = boot_config()->passthrough ? v->l2_vm : NULL;
+    uint64_t page = gpa & ~0xFFFULL, off = gpa & 0xFFF;
+    if (!vm || !(qualification & 2))
+        return false;
+    bool ioapic = page == IOAPIC_GUEST_BASE && (off == 0x00 || off == 0x10);
+    bool eoi = page == LAPIC_GUEST_BASE && off == LAPIC_EOI;
+    if (!ioapic && !eoi)
+        return false;
+    uint8_t code[15];
+    size_t got = l2_fetch(v, code, sizeof(code));
+    uint64_t regs[16];
+    for (unsigned r = 0; r < 16; r++)
+        regs[r] = vcpu_reg_read(v, r);
+    struct mmio_store st;
+    if (decode_mmio_store(code, got, guest_code_bits(), regs, &st) || st.size != 4) {
+        kprintf("nested: cpu%u: an L2 store to its %s at 0x%llx was not decoded; L1 alone sees it\n",
+                v->cpu, ioapic ? "IOAPIC" : "local APIC", (unsigned long long)gpa);
+        return false;
+    }
+    if (ioapic) {
+        shadow_ioapic_write(vm, (uint32_t)off, (uint32_t)st.value);
+        return false;               /* L1's IOAPIC model gets it as well */
+    }
+    if (!shadow_lapic_eoi(vm))
+        return false;
+    vmcs_write(VMCS_GUEST_RIP, vmcs_read(VMCS_GUEST_RIP) + st.len);
+    v->apic_eois_kept++;
+    return true;
+}
+
+bool passthrough_x2apic_eoi(struct vcpu *v)
+{
+    struct shadow_vm *vm = boot_config()->passthrough ? v->l2_vm : NULL;
+    if (!vm || (uint32_t)v->regs.rcx != X2APIC_EOI_MSR || !shadow_lapic_eoi(vm))
+        return false;
+    vmx_skip_instruction();
+    v->apic_eois_kept++;
+    return true;
+}
+
+void passthrough_l1_injected(struct vcpu *v, uint32_t intr_info)
+{
+    if (boot_config()->passthrough && v->l2_vm && (intr_info & INTR_INFO_VALID) &&
+        (intr_info & 0x700) == INTR_TYPE_EXTERNAL)
+        shadow_l1_injected(v->l2_vm, (uint8_t)intr_info);
 }
 
 bool passthrough_pic_io(struct vcpu *v)

@@ -14,6 +14,14 @@ void passthrough_vmclear(uint64_t vmcs12);
 /* Whether a device set was released since `*gen` (updated): an EPT02
  * built before may map its freed VGA window. */
 bool passthrough_released_since(uint64_t *gen);
+/* An EPT violation on L2's IOAPIC or local APIC page, on its way to L1:
+ * IOAPIC writes are observed (false: reflect as usual); an EOI that
+ * retires a shadow-device interrupt is consumed (true: RIP moved on). */
+bool passthrough_apic_write(struct vcpu *v, uint64_t gpa, uint64_t qualification);
+/* A WRMSR exit of L2: true if it was an x2APIC EOI consumed here. */
+bool passthrough_x2apic_eoi(struct vcpu *v);
+/* At a nested entry: the event VMCS12 injects (external interrupts tracked). */
+void passthrough_l1_injected(struct vcpu *v, uint32_t intr_info);
 /* Sets the owned ports (and L2's PIC ports, observed) in I/O bitmap A. */
 void passthrough_mark_ports(uint8_t *bitmap_a);
 /* An I/O exit from L2: true if vsbypass served it (never reflect then). */

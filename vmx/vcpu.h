@@ -76,7 +76,7 @@ struct vcpu {
     unsigned rt_reason;
     uint64_t rt_start, rt_exits;
     uint64_t rt_count[EXIT_REASON_MAX], rt_l0_exits[EXIT_REASON_MAX], rt_ticks[EXIT_REASON_MAX];
-    uint64_t pt_served, l2_io_reflected, l2_irqs_injected;
+    uint64_t pt_served, l2_io_reflected, l2_irqs_injected, apic_eois_kept;
     bool l0_intr_window;            /* L0 set interrupt-window exiting in VMCS02 */
     uint64_t exits[EXIT_REASON_MAX];
     uint64_t exit_cycles[EXIT_REASON_MAX];  /* TSC ticks spent in L0, by reason */

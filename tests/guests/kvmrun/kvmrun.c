@@ -7,6 +7,11 @@
  * is printed on a "kvmrun:" line so tests can assert on it.
  * `--serve` keeps re-entering a guest that halts (it waits for interrupts:
  * the demo shell, l2shell.S) instead of reporting and exiting.
+ * `--close-gap N` destroys each VM once it halted (every fd and mapping of
+ * it closed, so KVM frees it and VMCLEARs its VMCS) and spins N million
+ * iterations before the next one: the user-VM lifecycle test. `--hold` keeps the VMs
+ * alive after they halted: kvmrun returns, and a child process keeps
+ * their file descriptors open until the cloud OS shuts down.
  * Built statically by tools/mkcloud into the test initramfs.
  */
 #include <errno.h>
@@ -45,7 +50,23 @@ static void patch_secret(uint8_t *code, size_t len, int index)
 }
 
 static int run_vm(int kvm, const char *guest, int index, int nvms);
+
+/* Spins `millions` million iterations between two VMs. No clock: under
+ * Bochs the cloud OS's own clock was seen to stall once KVM had turned VMX
+ * off (with or without vsbypass's user-VM lifecycle), while the TSC,
+ * vsbypass's clock, advances with every instruction executed. */
+static void spin(int millions)
+{
+    for (volatile long i = 0; i < (long)millions * 1000000; i++)
+        ;
+}
 static bool serve;      /* --serve: keep running the guest across HLTs */
+static int close_gap = -1;
+static bool hold;
+/* The last VM's handles, for --close-gap. */
+static int cur_vm = -1, cur_vcpu = -1;
+static void *cur_mem, *cur_run;
+static size_t cur_run_size;
 
 int main(int argc, char **argv)
 {
@@ -56,6 +77,10 @@ int main(int argc, char **argv)
             nvms = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--serve"))
             serve = true;
+        else if (!strcmp(argv[i], "--close-gap") && i + 1 < argc)
+            close_gap = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--hold"))
+            hold = true;
         else
             guest = argv[i];
     }
@@ -63,8 +88,29 @@ int main(int argc, char **argv)
     if (kvm < 0)
         return fail("open /dev/kvm");
     int rc = 0;
-    for (int i = 0; i < nvms && !rc; i++)
+    for (int i = 0; i < nvms && !rc; i++) {
         rc = run_vm(kvm, guest, i, nvms);
+        if (close_gap >= 0 && !rc) {
+            munmap(cur_run, cur_run_size);
+            munmap(cur_mem, GUEST_MEM);
+            close(cur_vcpu);
+            close(cur_vm);
+            printf("kvmrun: VM %d of %d destroyed\n", i + 1, nvms);
+            fflush(stdout);
+            if (i + 1 < nvms) {
+                spin(close_gap);
+                printf("kvmrun: %d million iterations later\n", close_gap);
+            }
+        }
+    }
+    printf("kvmrun: done (%d)%s\n", rc, hold && close_gap < 0 ? ", VMs held open" : "");
+    fflush(stdout);
+    if (hold && close_gap < 0 && fork() == 0) {
+        close(1);
+        close(2);
+        for (;;)
+            pause();
+    }
     return rc;
 }
 
@@ -97,6 +143,11 @@ static int run_vm(int kvm, const char *guest, int index, int nvms)
     struct kvm_run *run = mmap(NULL, (size_t)run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
     if (run == MAP_FAILED)
         return fail("mmap kvm_run");
+    cur_vm = vm;
+    cur_vcpu = vcpu;
+    cur_mem = mem;
+    cur_run = run;
+    cur_run_size = (size_t)run_size;
     struct kvm_sregs sregs;
     if (ioctl(vcpu, KVM_GET_SREGS, &sregs) < 0)
         return fail("KVM_GET_SREGS");
