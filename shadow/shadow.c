@@ -34,6 +34,8 @@ struct shadow_vm {
     uint8_t *serial_ring;
     uint8_t *vga_planes;
     uint64_t vga_window_pa;         /* 128 KiB of region pages backing 0xA0000 */
+    bool a0000_backed;              /* A0000-AFFFF is plain chain-4 bytes (else it traps) */
+    uint32_t vga_map_gen;           /* bumped when a0000_backed changes */
     uint8_t *text_seen;             /* the text window as last imported (VGA_TEXT_SIZE) */
     uint8_t *gfx_seen;              /* A0000-AFFFF as last imported (mode 13h), 64 KiB */
     uint64_t serial_end;            /* where the last set with this number stopped writing */
@@ -73,6 +75,7 @@ static bool vm_setup(struct shadow_vm *vm, unsigned id)
     memset(vm->gfx_seen, 0xFF, 0x10000);
     vm->id = id;
     vm->vga_window_pa = win;
+    vm->vga_map_gen++;              /* a reused slot: every old mapping goes */
     vm->lock = (struct spinlock)SPINLOCK_INIT;
     vm->uart_level = false;
     uart_init(&vm->uart, vm->serial_ring, SERIAL_RING);
@@ -81,6 +84,7 @@ static bool vm_setup(struct shadow_vm *vm, unsigned id)
     ring_init_at(uart_output(&vm->uart), vm->serial_ring, SERIAL_RING, vm->serial_end);
     i8042_init(&vm->kbd);
     vga_init(&vm->vga, vm->vga_planes);
+    vm->a0000_backed = vga_chain4_linear(&vm->vga);
     pic_observer_init(&vm->pic);
     apic_observer_init(&vm->apic);
     vm->irq_via_apic = false;
@@ -323,14 +327,73 @@ uint32_t shadow_port_in(struct shadow_vm *vm, uint16_t port, unsigned size)
     return v;
 }
 
+static void sync_chunks(struct vga *v, const uint8_t *w, uint8_t *seen, size_t size, size_t off,
+                        size_t len, void (*import)(struct vga *, const uint8_t *, size_t, size_t));
+
+/*
+ * A0000-AFFFF is backed by a plain page while its bytes are plain chain-4
+ * bytes (mode 13h); in every other state (planar 16-colour modes, a font
+ * load into plane 2, write modes, ALU) it traps and each access goes
+ * through the VGA model (vmx/passthrough.c). On the way out of the backed
+ * state what the guest wrote there is imported first; on the way in the
+ * planes are copied out to the page, so both views stay one memory.
+ */
+static void vga_window_follow(struct shadow_vm *vm, bool was_backed)
+{
+    bool backed = vga_chain4_linear(&vm->vga);
+    if (backed == was_backed)
+        return;
+    uint8_t *w = (uint8_t *)(uintptr_t)vm->vga_window_pa;
+    if (backed) {
+        for (uint32_t i = 0; i < 0x10000; i++)
+            w[i] = vga_mem_read(&vm->vga, i);
+        memcpy(vm->gfx_seen, w, 0x10000);
+    }
+    vm->a0000_backed = backed;
+    __atomic_add_fetch(&vm->vga_map_gen, 1, __ATOMIC_RELEASE);
+}
+
 void shadow_port_out(struct shadow_vm *vm, uint16_t port, unsigned size, uint32_t value)
 {
     spin_lock(&vm->lock);
+    bool was_backed = vm->a0000_backed;
+    bool mode_port = port == 0x3C2 || port == 0x3C5 || port == 0x3CF ||
+                     (size >= 2 && (port == 0x3C4 || port == 0x3CE));
+    if (was_backed && mode_port)        /* the page's bytes first, while they are chain-4 */
+        sync_chunks(&vm->vga, (const uint8_t *)(uintptr_t)vm->vga_window_pa, vm->gfx_seen,
+                    0x10000, 0, 0x10000, vga_chain4_import_range);
     if (size == 2 && is_vga(port))
         vga_port_write16(&vm->vga, port, (uint16_t)value);
     else
         for (unsigned i = 0; i < size && i < 4; i++)
             out8(vm, (uint16_t)(port + i), (uint8_t)(value >> (8 * i)));
+    if (is_vga(port))
+        vga_window_follow(vm, was_backed);
+    spin_unlock(&vm->lock);
+}
+
+bool shadow_vga_window_trapped(struct shadow_vm *vm)
+{
+    return !__atomic_load_n(&vm->a0000_backed, __ATOMIC_ACQUIRE);
+}
+
+uint32_t shadow_vga_map_gen(struct shadow_vm *vm)
+{
+    return __atomic_load_n(&vm->vga_map_gen, __ATOMIC_ACQUIRE);
+}
+
+uint8_t shadow_vga_mem_read(struct shadow_vm *vm, uint32_t offset)
+{
+    spin_lock(&vm->lock);
+    uint8_t v = vga_mem_read(&vm->vga, offset);
+    spin_unlock(&vm->lock);
+    return v;
+}
+
+void shadow_vga_mem_write(struct shadow_vm *vm, uint32_t offset, uint8_t val)
+{
+    spin_lock(&vm->lock);
+    vga_mem_write(&vm->vga, offset, val);
     spin_unlock(&vm->lock);
 }
 

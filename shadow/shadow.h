@@ -46,6 +46,15 @@ void shadow_port_out(struct shadow_vm *vm, uint16_t port, unsigned size, uint32_
  * physical address of page `index` (0..31), written by the guest directly. */
 uint64_t shadow_vga_page(struct shadow_vm *vm, unsigned index);
 
+/* VGA memory beyond the backed text window: whether A0000-AFFFF traps now
+ * (anything but plain chain-4 bytes), a generation bumped when that
+ * changes (mappings of it made before must go), and one byte accessed
+ * through the VGA model (offset from 0xA0000). */
+bool shadow_vga_window_trapped(struct shadow_vm *vm);
+uint32_t shadow_vga_map_gen(struct shadow_vm *vm);
+uint8_t shadow_vga_mem_read(struct shadow_vm *vm, uint32_t offset);
+void shadow_vga_mem_write(struct shadow_vm *vm, uint32_t offset, uint8_t val);
+
 /* The live device set for `key` if there is one (never creates one). */
 struct shadow_vm *shadow_vm_find(uint64_t key);
 

@@ -91,6 +91,8 @@ int nested_l2_phys_io(struct vcpu *v, uint64_t gpa, void *buf, size_t n, bool wr
         if (chunk > n)
             chunk = n;
         uint64_t vga = passthrough_vga_page(v, gpa);
+        if (!vga && passthrough_vga_trapped(v, gpa))
+            return -1;          /* VGA memory served by the model only */
         if (vga) {
             uint8_t *p = (uint8_t *)(uintptr_t)(vga + (gpa & 0xFFF));
             if (write)
@@ -112,6 +114,17 @@ int nested_l2_phys_io(struct vcpu *v, uint64_t gpa, void *buf, size_t n, bool wr
         n -= chunk;
     }
     return 0;
+}
+
+void nested_ept02_unmap(struct vcpu *v, uint64_t gpa, unsigned pages)
+{
+    if (!v->ept02_root)
+        return;
+    struct ept02_env env = l1_env();
+    for (unsigned i = 0; i < pages; i++)
+        ept02_map(&env, &v->ept02_root, gpa + (uint64_t)i * PAGE_SIZE, 0, 0);
+    struct { uint64_t eptp, zero; } desc = { 0, 0 };
+    __asm__ volatile("invept %0, %1" :: "m"(desc), "r"(2ULL) : "cc", "memory");
 }
 
 void nested_flush_ept02(struct vcpu *v)
@@ -798,7 +811,12 @@ static void handle_ept_violation(struct vcpu *v, struct nested_vcpu *n)
 {
     uint64_t gpa = vmcs_read(VMCS_GUEST_PHYS_ADDR), q = vmcs_read(VMCS_EXIT_QUALIFICATION);
     struct ept02_env env = l1_env();
-    /* The user VM's video memory lives in vsbypass, whatever EPT12 says. */
+    /* The user VM's video memory lives in vsbypass, whatever EPT12 says:
+     * backed pages, or each access through the VGA model. */
+    if (passthrough_vga_trapped(v, gpa)) {
+        passthrough_vga_mmio(v, gpa, q);
+        return;
+    }
     uint64_t vga = passthrough_vga_page(v, gpa);
     if (vga) {
         if (!ept02_map(&env, &v->ept02_root, gpa, vga, EPT_R | EPT_W | (EPT_MT_WB << EPT_MT_SHIFT)))

@@ -21,6 +21,8 @@ void nested_invvpid(struct vcpu *v);
 /* VMCS02 no longer mirrors `vmcs12` (VMCLEAR of it, or ~0: whatever it
  * mirrors): the next entry builds it in full. */
 void nested_vmcs02_forget(struct vcpu *v, uint64_t vmcs12);
+/* Makes `pages` pages from L2 `gpa` not present in EPT02 (refilled on use). */
+void nested_ept02_unmap(struct vcpu *v, uint64_t gpa, unsigned pages);
 /* Drops EPT02 (INVEPT, or the EPTP12 changed). */
 void nested_flush_ept02(struct vcpu *v);
 /* Reads or writes the running L2 guest's physical memory as EPT12 maps it

@@ -60,6 +60,12 @@ static int l2_reader(void *ctx, uint64_t gpa, void *buf, size_t n)
     return nested_l2_phys_io(ctx, gpa, buf, n, false);
 }
 
+/* The running L2's code bytes at CS:RIP, read through its paging and EPT12. */
+static size_t l2_fetch(struct vcpu *v, uint8_t *code, size_t n)
+{
+    return guest_fetch_code_via(l2_reader, v, code, n);
+}
+
 /* One element's bytes at an L2 linear address, each byte translated on its
  * own when the element crosses a page (rare). */
 static int l2_linear_io(struct vcpu *v, uint64_t lin, uint8_t *buf, unsigned n, bool write)
@@ -217,19 +223,102 @@ bool passthrough_io(struct vcpu *v)
     return true;
 }
 
+#define VGA_GRAPHICS_END    0xB0000
+
+bool passthrough_vga_trapped(struct vcpu *v, uint64_t gpa)
+{
+    return boot_config()->passthrough && v->l2_vm && gpa >= SHADOW_VGA_WINDOW &&
+           gpa < VGA_GRAPHICS_END && shadow_vga_window_trapped(v->l2_vm);
+}
+
+/* REP STOS into trapped VGA memory (how video memory is cleared): one
+ * element per exit, like string I/O; RIP stays until RCX reaches zero. */
+static bool vga_stos(struct vcpu *v, const uint8_t *code, size_t got, unsigned bits, uint32_t off)
+{
+    size_t i = 0;
+    bool rep = false, opsize = false, addrsize = false;
+    for (; i < got; i++) {
+        if (code[i] == 0xF3) rep = true;
+        else if (code[i] == 0x66) opsize = true;
+        else if (code[i] == 0x67) addrsize = true;
+        else if (code[i] != 0x26 && code[i] != 0x2E && code[i] != 0x36 && code[i] != 0x3E) break;
+    }
+    uint8_t rex = 0;
+    if (bits == 64 && i < got && (code[i] & 0xF0) == 0x40)
+        rex = code[i++];
+    if (i >= got || (code[i] != 0xAA && code[i] != 0xAB))
+        return false;
+    unsigned size = code[i] == 0xAA ? 1 : (rex & 8) ? 8 : ((bits == 16) != opsize) ? 2 : 4;
+    unsigned abits = bits == 64 ? (addrsize ? 32 : 64) : ((bits == 16) != addrsize) ? 16 : 32;
+    uint64_t amask = abits == 64 ? ~0ULL : (1ULL << abits) - 1;
+    uint64_t rax = vcpu_reg_read(v, 0);
+    for (unsigned b = 0; b < size; b++)
+        shadow_vga_mem_write(v->l2_vm, off + b, (uint8_t)(rax >> (8 * b)));
+    uint64_t rdi = vcpu_reg_read(v, 7);
+    uint64_t step = (vmcs_read(VMCS_GUEST_RFLAGS) & (1u << 10)) ? (uint64_t)-size : size;
+    vcpu_reg_write(v, 7, (rdi & ~amask) | ((rdi + step) & amask));
+    if (rep) {
+        uint64_t rcx = vcpu_reg_read(v, 1);
+        rcx = (rcx & ~amask) | ((rcx - 1) & amask);
+        vcpu_reg_write(v, 1, rcx);
+        if (rcx & amask)
+            return true;                /* the next element exits again */
+    }
+    vmcs_write(VMCS_GUEST_RIP, vmcs_read(VMCS_GUEST_RIP) + i + 1);
+    return true;
+}
+
+void passthrough_vga_mmio(struct vcpu *v, uint64_t gpa, uint64_t q)
+{
+    static bool logged;
+    struct shadow_vm *vm = v->l2_vm;
+    uint32_t off = (uint32_t)(gpa - SHADOW_VGA_WINDOW);
+    uint8_t code[15];
+    size_t got = l2_fetch(v, code, sizeof(code));
+    unsigned bits = guest_code_bits();
+    v->vga_mmio++;
+    if (q & 2) {
+        uint64_t regs[16];
+        for (unsigned r = 0; r < 16; r++)
+            regs[r] = vcpu_reg_read(v, r);
+        struct mmio_store st;
+        if (!decode_mmio_store(code, got, bits, regs, &st)) {
+            for (unsigned b = 0; b < st.size; b++)
+                shadow_vga_mem_write(vm, off + b, (uint8_t)(st.value >> (8 * b)));
+            vmcs_write(VMCS_GUEST_RIP, vmcs_read(VMCS_GUEST_RIP) + st.len);
+            return;
+        }
+        if (vga_stos(v, code, got, bits, off))
+            return;
+    } else if (!(q & 4)) {
+        struct mmio_load ld;
+        if (!decode_mmio_load(code, got, bits, &ld)) {
+            uint64_t val = 0;
+            for (unsigned b = 0; b < ld.size; b++)
+                val |= (uint64_t)shadow_vga_mem_read(vm, off + b) << (8 * b);
+            vcpu_reg_write(v, ld.reg, mmio_load_apply(&ld, vcpu_reg_read(v, ld.reg), val));
+            vmcs_write(VMCS_GUEST_RIP, vmcs_read(VMCS_GUEST_RIP) + ld.len);
+            return;
+        }
+    }
+    /* Neither L1 nor L2's memory may take the access: L2 gets #UD. */
+    if (!logged) {
+        logged = true;
+        kprintf("nested: cpu%u: L2 %s VGA memory at 0x%llx with an instruction vsbypass does not "
+                "emulate (%02x %02x %02x); #UD to L2 (logged once)\n", v->cpu,
+                (q & 4) ? "executes" : (q & 2) ? "writes" : "reads", (unsigned long long)gpa,
+                got > 0 ? code[0] : 0, got > 1 ? code[1] : 0, got > 2 ? code[2] : 0);
+    }
+    vmx_inject_exception(6, false, 0);
+}
+
 uint64_t passthrough_vga_page(struct vcpu *v, uint64_t gpa)
 {
     if (!boot_config()->passthrough || gpa < SHADOW_VGA_WINDOW ||
-        gpa >= SHADOW_VGA_WINDOW + SHADOW_VGA_SIZE)
+        gpa >= SHADOW_VGA_WINDOW + SHADOW_VGA_SIZE || passthrough_vga_trapped(v, gpa))
         return 0;
     struct shadow_vm *vm = v->l2_vm;
     return vm ? shadow_vga_page(vm, (unsigned)((gpa - SHADOW_VGA_WINDOW) >> 12)) : 0;
-}
-
-/* The running L2's code bytes at CS:RIP, read through its paging and EPT12. */
-static size_t l2_fetch(struct vcpu *v, uint8_t *code, size_t n)
-{
-    return guest_fetch_code_via(l2_reader, v, code, n);
 }
 
 bool passthrough_apic_write(struct vcpu *v, uint64_t gpa, uint64_t qualification)
@@ -304,6 +393,12 @@ static void set_intr_window(struct vcpu *v, bool on)
 void passthrough_deliver(struct vcpu *v)
 {
     struct shadow_vm *vm = boot_config()->passthrough ? v->l2_vm : NULL;
+    /* A0000-AFFFF changed between backed and trapped since this vCPU last
+     * looked: its EPT02 must not keep the old mapping. */
+    if (vm && v->vga_map_gen != shadow_vga_map_gen(vm)) {
+        v->vga_map_gen = shadow_vga_map_gen(vm);
+        nested_ept02_unmap(v, SHADOW_VGA_WINDOW, (VGA_GRAPHICS_END - SHADOW_VGA_WINDOW) / 0x1000);
+    }
     int vec = vm ? shadow_irq_pending(vm) : -1;
     if (vec < 0)
         return;

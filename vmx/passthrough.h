@@ -34,6 +34,10 @@ bool passthrough_pic_io(struct vcpu *v);
 void passthrough_deliver(struct vcpu *v);
 /* An interrupt-window exit from L2: true if it was L0's (handled here). */
 bool passthrough_intr_window(struct vcpu *v, bool l1_wants_it);
+/* Whether L2 `gpa` is VGA memory that traps now (not plain chain-4 bytes),
+ * and its emulation through the VGA model (an EPT02 violation on it). */
+bool passthrough_vga_trapped(struct vcpu *v, uint64_t gpa);
+void passthrough_vga_mmio(struct vcpu *v, uint64_t gpa, uint64_t qualification);
 /* Host page backing L2 guest-physical `gpa` in the VGA window, or 0. */
 uint64_t passthrough_vga_page(struct vcpu *v, uint64_t gpa);
 

@@ -67,6 +67,8 @@ struct vcpu {
     uint64_t ept02_root, ept02_for; /* EPT02 and the EPTP12 it shadows */
     uint64_t ept02_release_gen;     /* shadow sets released when EPT02 was last checked */
     struct shadow_vm *l2_vm;        /* the running user VM's device set (vmx/passthrough.c) */
+    uint32_t vga_map_gen;           /* the set's A0000 mapping generation EPT02 follows */
+    uint64_t vga_mmio;              /* L2 accesses to trapped VGA memory emulated */
     uint64_t msr_bitmap02, io_bitmap02[2];
     uint8_t io02_state;             /* what io_bitmap02 holds (vmx/nested_entry.c) */
     bool l2_cr0_ne, l2_cr4_vmxe;    /* L2's own view of the bits L0 keeps set */
