@@ -506,6 +506,10 @@ static void write_controls(struct vcpu *v, struct nested_vcpu *n)
     w02(v, VMCS_PF_ERROR_MASK, g12(n, VMCS_PF_ERROR_MASK));
     w02(v, VMCS_PF_ERROR_MATCH, g12(n, VMCS_PF_ERROR_MATCH));
     w02(v, VMCS_TSC_OFFSET, g12(n, VMCS_TSC_OFFSET));
+    /* The bitmap pages may have been allocated since the last full build
+     * (L1 left unconditional I/O exiting): their addresses follow. */
+    vmcs_write(VMCS_IO_BITMAP_A, v->io_bitmap02[0]);
+    vmcs_write(VMCS_IO_BITMAP_B, v->io_bitmap02[1]);
 }
 
 /* What never changes for a VMCS02: L0's host state, bitmaps, VPID, no lists. */
