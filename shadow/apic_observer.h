@@ -15,10 +15,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define IOAPIC_GUEST_BASE   0xFEC00000u     /* where L2's IOAPIC is watched */
-#define LAPIC_GUEST_BASE    0xFEE00000u     /* L2's xAPIC page (default base) */
-#define LAPIC_EOI           0xB0u
-#define X2APIC_EOI_MSR      0x80Bu
 #define APIC_OBS_PINS       24
 
 struct apic_observer {

@@ -71,6 +71,10 @@ void shadow_irq_ack(struct shadow_vm *vm);
  * their way to L1: a 32-bit write at `offset` in the IOAPIC page; an EOI
  * write to the local APIC (true: it retires a shadow-device interrupt and
  * must not reach L1); an external interrupt L1 injected into L2. */
+#define IOAPIC_GUEST_BASE   0xFEC00000u     /* where L2's IOAPIC is watched */
+#define LAPIC_GUEST_BASE    0xFEE00000u     /* L2's xAPIC page (default base) */
+#define LAPIC_EOI           0xB0u
+#define X2APIC_EOI_MSR      0x80Bu
 void shadow_ioapic_write(struct shadow_vm *vm, uint32_t offset, uint32_t value);
 bool shadow_lapic_eoi(struct shadow_vm *vm);
 void shadow_l1_injected(struct shadow_vm *vm, uint8_t vector);

@@ -11,7 +11,6 @@
 #include "core/log.h"
 #include "core/cpu.h"
 #include "core/time.h"
-#include "shadow/apic_observer.h"
 #include "shadow/shadow.h"
 #include "vmx/decode.h"
 #include "vmx/cloud.h"
