@@ -3,7 +3,6 @@
 #include "core/libc.h"
 
 #define REDIR_MASKED    (1ULL << 16)
-#define REDIR_LEVEL     (1ULL << 15)
 #define REDIR_MODE(e)   (((e) >> 8) & 7)        /* 0 fixed, 1 lowest priority */
 #define OWNED_GSIS      ((1u << 1) | (1u << 4))
 

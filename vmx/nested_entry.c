@@ -260,11 +260,13 @@ static bool msr_list_store(uint64_t addr, uint64_t count)
         uint32_t msr = (uint32_t)e[0], f = vmcs_msr_field(msr);
         if ((e[0] >> 32) || (msr >> 8) == 0x8 || msr == 0x9E)
             return false;
-        if (f)
+        if (f) {
             e[1] = vmcs_read(f);
-        else if (cloud_msr_emulated(msr, &e[1]) > 0 ||
-                 (cloud_msr_emulated(msr, &e[1]) < 0 && msr_read_safe(msr, &e[1])))
-            return false;
+        } else {
+            int trapped = cloud_msr_emulated(msr, &e[1]);     /* 0: emulated value */
+            if (trapped > 0 || (trapped < 0 && msr_read_safe(msr, &e[1])))
+                return false;
+        }
         if (guest_write_phys(addr + 16 * i + 8, &e[1], 8))
             return false;
     }
